@@ -1,0 +1,103 @@
+//! The node's command line: `sc-cli`'s standard `run` options and subcommands, plus `--sealing`.
+
+use std::{fmt, str::FromStr};
+
+/// How the node produces blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sealing {
+	/// Aura slots of the runtime's block time (6 s) with GRANDPA finality: the real consensus.
+	#[default]
+	Aura,
+	/// A block as soon as a transaction arrives, finalized at once. For interactive development.
+	Instant,
+	/// A block only when asked through the `engine_createBlock` RPC. For scripted tests.
+	Manual,
+	/// A block every given number of milliseconds, finalized at once. For tests that need many
+	/// blocks fast (`--sealing 100` makes 100 blocks in about 10 s).
+	Interval(u64),
+}
+
+impl FromStr for Sealing {
+	type Err = String;
+
+	fn from_str(value: &str) -> Result<Self, Self::Err> {
+		match value {
+			"aura" => Ok(Self::Aura),
+			"instant" => Ok(Self::Instant),
+			"manual" => Ok(Self::Manual),
+			millis => match millis.parse::<u64>() {
+				Ok(0) => Err("the sealing interval must be at least 1 ms".into()),
+				Ok(millis) => Ok(Self::Interval(millis)),
+				Err(_) => Err(format!(
+					"unknown sealing mode `{value}`: expected aura, instant, manual or a number of milliseconds"
+				)),
+			},
+		}
+	}
+}
+
+impl fmt::Display for Sealing {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			Self::Aura => write!(f, "aura"),
+			Self::Instant => write!(f, "instant"),
+			Self::Manual => write!(f, "manual"),
+			Self::Interval(millis) => write!(f, "{millis}"),
+		}
+	}
+}
+
+/// The node's command line.
+#[derive(Debug, clap::Parser)]
+pub struct Cli {
+	/// A maintenance subcommand; without one the node runs.
+	#[command(subcommand)]
+	pub subcommand: Option<Subcommand>,
+
+	/// The options of a running node (`--dev`, `--tmp`, `--rpc-port`, …).
+	#[clap(flatten)]
+	pub run: sc_cli::RunCmd,
+
+	/// How blocks are produced: `aura` (6-second slots with GRANDPA finality, the default),
+	/// `instant` (a block per transaction), `manual` (a block per `engine_createBlock` RPC call)
+	/// or a number of milliseconds (a block at that interval). Every mode but `aura` finalizes
+	/// each block at once and is meant for a single-validator development chain.
+	#[arg(long, default_value_t = Sealing::Aura)]
+	pub sealing: Sealing,
+}
+
+/// The node's maintenance subcommands.
+#[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
+pub enum Subcommand {
+	/// Key management utilities.
+	#[command(subcommand)]
+	Key(sc_cli::KeySubcommand),
+
+	/// Build a chain specification (deprecated upstream; prefer `export-chain-spec`).
+	BuildSpec(sc_cli::BuildSpecCmd),
+
+	/// Export the chain specification.
+	ExportChainSpec(sc_cli::ExportChainSpecCmd),
+
+	/// Validate blocks.
+	CheckBlock(sc_cli::CheckBlockCmd),
+
+	/// Export blocks.
+	ExportBlocks(sc_cli::ExportBlocksCmd),
+
+	/// Export the state of a given block into a chain spec.
+	ExportState(sc_cli::ExportStateCmd),
+
+	/// Import blocks.
+	ImportBlocks(sc_cli::ImportBlocksCmd),
+
+	/// Remove the whole chain.
+	PurgeChain(sc_cli::PurgeChainCmd),
+
+	/// Revert the chain to a previous state.
+	Revert(sc_cli::RevertCmd),
+
+	/// Database meta columns information.
+	ChainInfo(sc_cli::ChainInfoCmd),
+}
