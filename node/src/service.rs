@@ -4,7 +4,7 @@
 use crate::cli::Sealing;
 use equilibrium_runtime::{apis::RuntimeApi, opaque::Block};
 use futures::{channel::mpsc, FutureExt, SinkExt};
-use sc_client_api::{Backend, BlockBackend};
+use sc_client_api::BlockBackend;
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_consensus_manual_seal::{
@@ -127,12 +127,13 @@ pub fn new_partial(config: &Configuration, sealing: Sealing) -> Result<Service, 
 				compatibility_mode: Default::default(),
 			})?
 		},
-		Sealing::Instant | Sealing::Manual | Sealing::Interval(_) =>
+		Sealing::Instant | Sealing::Manual | Sealing::Interval(_) => {
 			sc_consensus_manual_seal::import_queue(
 				Box::new(client.clone()),
 				&task_manager.spawn_essential_handle(),
 				config.prometheus_registry(),
-			),
+			)
+		},
 	};
 
 	Ok(sc_service::PartialComponents {
@@ -328,9 +329,7 @@ pub fn new_full<
 					prometheus_registry,
 					shared_voter_state: SharedVoterState::empty(),
 					telemetry: telemetry.as_ref().map(|x| x.handle()),
-					offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(
-						transaction_pool,
-					),
+					offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(transaction_pool),
 				};
 				// The GRANDPA voter is essential: if it fails, the node stops.
 				task_manager.spawn_essential_handle().spawn_blocking(

@@ -2,8 +2,9 @@
 //! (Polkadot.js, RPC) may ask of the runtime.
 
 use crate::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	opaque::SessionKeys, AccountId, Aura, Balance, Block, BlockNumber, ContractEquilibrium,
+	Executive, Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
+	TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -205,6 +206,29 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_contract_equilibrium::runtime_api::ContractEquilibriumApi<Block, AccountId, BlockNumber, Balance>
+		for Runtime
+	{
+		fn market(
+			market: pallet_contract_equilibrium::MarketId,
+		) -> Option<pallet_contract_equilibrium::MarketView<AccountId, BlockNumber>> {
+			ContractEquilibrium::market_view(market)
+		}
+
+		fn equilibrium(
+			market: pallet_contract_equilibrium::MarketId,
+		) -> Option<pallet_contract_equilibrium::EquilibriumView> {
+			ContractEquilibrium::equilibrium_view(market)
+		}
+
+		fn quote(
+			market: pallet_contract_equilibrium::MarketId,
+			curve: pallet_contract_equilibrium::DemandCurve,
+		) -> Option<pallet_contract_equilibrium::QuoteView<Balance>> {
+			ContractEquilibrium::quote_view(market, curve)
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)
@@ -225,10 +249,10 @@ impl_runtime_apis! {
 			Vec<frame_benchmarking::BenchmarkList>,
 			Vec<frame_support::traits::StorageInfo>,
 		) {
-			use frame_benchmarking::{Benchmarking, BenchmarkList};
+			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::benchmarks::*;
+			use crate::{Balances, Sudo, Timestamp};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -241,10 +265,10 @@ impl_runtime_apis! {
 		fn dispatch_benchmark(
 			config: frame_benchmarking::BenchmarkConfig,
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
-			use frame_benchmarking::{BenchmarkBatch, Benchmarking};
+			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::TrackedStorageKey;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::benchmarks::*;
+			use crate::{Balances, Sudo, Timestamp};
 
 			impl frame_system_benchmarking::Config for Runtime {}
 

@@ -38,9 +38,13 @@ fn authority_keys(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, Gra
 	(aura.public().into(), grandpa.public().into())
 }
 
-/// The well-known development accounts: Alice … Ferdie and their `//stash` accounts.
+/// The well-known development accounts (Alice … Ferdie and their `//stash` accounts) and the
+/// treasury, which receives market fees.
 fn endowed_development_accounts() -> Vec<AccountId> {
-	Sr25519Keyring::well_known().map(|member| member.to_account_id()).collect()
+	Sr25519Keyring::well_known()
+		.map(|member| member.to_account_id())
+		.chain(core::iter::once(crate::configs::TreasuryAccount::get()))
+		.collect()
 }
 
 /// The `development` preset: Alice alone authors and finalizes blocks.

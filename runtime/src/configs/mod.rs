@@ -1,9 +1,11 @@
 //! The `Config` of every pallet in the runtime, one file per concern.
 
 mod consensus;
+mod market;
 mod monetary;
 mod system;
 
 pub use consensus::*;
+pub use market::*;
 pub use monetary::*;
 pub use system::*;

@@ -1,0 +1,44 @@
+//! # Contract-equilibrium primitives
+//!
+//! The pure math of the contract-clearing market of Cha et al., "Mechanism Design and Equilibrium
+//! Analysis of Smart Contract–Mediated Resource Allocation" (arXiv 2510.05504), shared by the
+//! pallet, its runtime API and the simulator. Nothing here touches storage; everything is
+//! `no_std`, float-free fixed point ([`FixedU128`], 18 decimals) with explicit rounding, and
+//! saturates instead of panicking.
+//!
+//! ## Units
+//! - Quantities (`x`, capacity `m`, aggregate demand `S`) are in resource units.
+//! - Prices and fees (`μ`, unit fee `τ`, fixed fee `g`, `α`, `β`) are in whole native tokens per
+//!   resource unit (`g` in whole tokens). The pallet converts a payment to the token's smallest
+//!   unit when it settles.
+//! - A [`FixedU128`] is encoded as its inner `u128`, the value times 10¹⁸: `0.5` is
+//!   `500_000_000_000_000_000`.
+//!
+//! ## Map
+//! - [`curve`]: an agent's [`DemandCurve`] and its best response `x(μ)`;
+//! - [`market`]: a market's [`MarketParams`] and [`StepRule`], with validation;
+//! - [`equilibrium`]: aggregate demand `S(μ)`, its slope, the Lipschitz bound `L` and the exact
+//!   clearing price `μ*`;
+//! - [`step`]: one price step per block, by projected dual ascent or the safeguarded
+//!   Newton–secant rule;
+//! - [`settlement`]: quotes, pro-rata rationing and the epoch metrics (surplus, fairness);
+//! - [`fixed`]: fixed-point helpers with explicit rounding, and `ln(1 + x)`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+pub mod curve;
+pub mod equilibrium;
+pub mod fixed;
+pub mod market;
+pub mod settlement;
+pub mod step;
+
+pub use curve::{CurveError, DemandCurve};
+pub use equilibrium::{clearing_price, evaluate, lipschitz_bound, DemandSnapshot};
+pub use market::{MarketParams, ParamsError, StepRule};
+pub use settlement::{fairness, participation_rate, quote, ration, total_surplus, Quote};
+pub use sp_arithmetic::{FixedI128, FixedU128, Perbill};
+pub use step::{next_price, PriceStep};

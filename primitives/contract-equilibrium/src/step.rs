@@ -1,0 +1,363 @@
+//! One price step per block.
+//!
+//! Both rules see only `S(μ_t)` and its slope (and, for the Newton–secant rule, `S` at one more
+//! price), take exactly one step, and clamp the result into `[μ_min, μ_max]`.
+//!
+//! **Why the steps never cross `μ*`.** Write `f(μ) = S(μ) − m`: continuous, non-increasing and
+//! convex (see [`crate::equilibrium`]).
+//! - Dual ascent with `η ≤ 1/L`, `L ≥ |S'|` on the price range: the map
+//!   `μ ↦ μ + η·f(μ)` has slope `1 + η·f' ≥ 1 − η·L ≥ 0`, so it is non-decreasing and fixes
+//!   `μ*`; hence `μ < μ*` implies `μ + η·f(μ) ≤ μ*`, and `μ > μ*` implies `μ + η·f(μ) ≥ μ*`.
+//! - Newton from below (`f(μ) > 0`): the tangent of a convex function lies below it, so the
+//!   tangent's root `μ + f(μ)/|f'(μ)|` has `f ≥ 0` there: it is at most `μ*`.
+//! - From above (`f(μ) < 0`): the Newton point `μ_N = μ − |f(μ)|/|f'(μ⁻)|` is at most `μ*` (same
+//!   argument), so `f(μ_N) ≥ 0 > f(μ)` brackets `μ*`; on `[μ_N, μ]` the chord of a convex
+//!   function lies above it, so the chord's root has `f ≤ 0` there: it is at least `μ*`.
+//! - Shortening a step (the relative cap) or clamping keeps it on the same side.
+//!
+//! Each division is rounded towards the side the step comes from, so rounding cannot cross
+//! `μ*` either.
+
+use crate::{
+	curve::DemandCurve,
+	equilibrium::{aggregate_demand, evaluate, lipschitz_bound},
+	fixed::{abs_diff, div, mul, mul_div},
+	market::{MarketParams, StepRule},
+};
+use sp_arithmetic::traits::{One, Saturating, Zero};
+use sp_arithmetic::{traits::Bounded, FixedI128, FixedU128, Rounding};
+
+/// The outcome of one price step.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PriceStep {
+	/// The new price `μ_{t+1}`, in tokens per unit.
+	pub price: FixedU128,
+	/// `S(μ_t)`: the aggregate demand at the price the step started from, in units.
+	pub aggregate_demand: FixedU128,
+	/// `S(μ_t) − m`, in units.
+	pub excess_demand: FixedI128,
+	/// Whether the market has converged: the price moved by at most the tolerance and either
+	/// `|S − m| ≤ tolerance` or the price sits at a bound that the excess pushes against.
+	pub converged: bool,
+}
+
+/// `a − b` as a signed fixed-point number (saturating).
+pub fn signed_difference(a: FixedU128, b: FixedU128) -> FixedI128 {
+	let magnitude = i128::try_from(abs_diff(a, b).into_inner()).unwrap_or(i128::MAX);
+	if a >= b {
+		FixedI128::from_inner(magnitude)
+	} else {
+		FixedI128::from_inner(magnitude.saturating_neg())
+	}
+}
+
+/// Takes one step of `params.step_rule` from `price` against the demand `curves`.
+pub fn next_price<AccountId>(
+	curves: &[DemandCurve],
+	params: &MarketParams<AccountId>,
+	price: FixedU128,
+) -> PriceStep {
+	let price = params.clamp_price(price);
+	let snapshot = evaluate(curves, params.unit_fee, price);
+	let target = match params.step_rule {
+		StepRule::DualAscent { eta } => {
+			dual_ascent_target(curves, params, price, snapshot.demand, eta)
+		},
+		StepRule::SafeguardedNewton { max_relative_change, min_change } => {
+			let target = newton_secant_target(curves, params, price, snapshot);
+			let cap =
+				max_relative_change.mul_floor(price.into_inner()).max(min_change.into_inner());
+			let cap = FixedU128::from_inner(cap);
+			if target >= price {
+				target.min(price.saturating_add(cap))
+			} else {
+				target.max(price.saturating_sub(cap))
+			}
+		},
+	};
+	let next = params.clamp_price(target);
+
+	let excess = abs_diff(snapshot.demand, params.capacity);
+	let pushed_against_bound = (next == params.price_floor && snapshot.demand < params.capacity)
+		|| (next == params.price_ceiling && snapshot.demand > params.capacity);
+	let converged = abs_diff(next, price) <= params.tolerance
+		&& (excess <= params.tolerance || pushed_against_bound);
+
+	PriceStep {
+		price: next,
+		aggregate_demand: snapshot.demand,
+		excess_demand: signed_difference(snapshot.demand, params.capacity),
+		converged,
+	}
+}
+
+/// The step size dual ascent uses: `min(eta, 1/L)` (just `eta` when no agent responds to the
+/// price, `L = 0`).
+pub fn effective_step_size<AccountId>(
+	curves: &[DemandCurve],
+	params: &MarketParams<AccountId>,
+	eta: FixedU128,
+) -> FixedU128 {
+	let bound = lipschitz_bound(curves, params.unit_fee, params.price_floor);
+	if bound.is_zero() {
+		eta
+	} else {
+		eta.min(div(FixedU128::one(), bound, Rounding::Down))
+	}
+}
+
+fn dual_ascent_target<AccountId>(
+	curves: &[DemandCurve],
+	params: &MarketParams<AccountId>,
+	price: FixedU128,
+	demand: FixedU128,
+	eta: FixedU128,
+) -> FixedU128 {
+	let step_size = effective_step_size(curves, params, eta);
+	if demand >= params.capacity {
+		price.saturating_add(mul(step_size, demand.saturating_sub(params.capacity), Rounding::Down))
+	} else {
+		price.saturating_sub(mul(step_size, params.capacity.saturating_sub(demand), Rounding::Down))
+	}
+}
+
+fn newton_secant_target<AccountId>(
+	curves: &[DemandCurve],
+	params: &MarketParams<AccountId>,
+	price: FixedU128,
+	snapshot: crate::equilibrium::DemandSnapshot,
+) -> FixedU128 {
+	let capacity = params.capacity;
+	if snapshot.demand == capacity {
+		return price;
+	}
+	if snapshot.demand > capacity {
+		// Below μ*: the Newton step, rounded down, lands at or below μ*.
+		if snapshot.slope_above.is_zero() {
+			// Nobody responds to a higher price: demand exceeds capacity at every price.
+			return FixedU128::max_value();
+		}
+		let excess = snapshot.demand.saturating_sub(capacity);
+		return price.saturating_add(div(excess, snapshot.slope_above, Rounding::Down));
+	}
+
+	// Above μ*: S(μ) < m.
+	if price <= params.price_floor {
+		return price;
+	}
+	let shortfall = capacity.saturating_sub(snapshot.demand);
+	if snapshot.slope_below.is_zero() {
+		// Nobody demands at or just below this price: S is flat down to the highest exit price,
+		// so μ* lies at or below it (or at the floor, when nobody ever demands).
+		let highest_exit = curves
+			.iter()
+			.filter_map(|curve| curve.exit_price(params.unit_fee))
+			.max()
+			.unwrap_or_else(FixedU128::zero);
+		return highest_exit.min(price);
+	}
+	// The Newton point, rounded down, is at or below μ*.
+	let newton = price
+		.saturating_sub(div(shortfall, snapshot.slope_below, Rounding::Up))
+		.max(params.price_floor);
+	let demand_at_newton = aggregate_demand(curves, params.unit_fee, newton);
+	if demand_at_newton <= capacity {
+		// Only when the Newton point was clamped to the floor (or hits μ* exactly): then the
+		// floor clears, μ* = newton.
+		return newton;
+	}
+	// The chord through (newton, S(newton)) and (price, S(price)) crosses m at or above μ*;
+	// the step back from `price` is rounded down so that the result stays at or above μ*.
+	let back = mul_div(
+		shortfall,
+		price.saturating_sub(newton),
+		demand_at_newton.saturating_sub(snapshot.demand),
+		Rounding::Down,
+	);
+	price.saturating_sub(back)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{clearing_price, market::tests::paper_market};
+	use sp_arithmetic::{FixedPointNumber, Perbill};
+
+	fn fixed(value: f64) -> FixedU128 {
+		FixedU128::from_float(value)
+	}
+
+	fn agent(alpha: f64, beta: f64) -> DemandCurve {
+		DemandCurve::LogUtility { alpha: fixed(alpha), beta: fixed(beta) }
+	}
+
+	fn newton_rule() -> StepRule {
+		StepRule::SafeguardedNewton {
+			max_relative_change: Perbill::from_percent(100),
+			min_change: fixed(1000.0),
+		}
+	}
+
+	/// Ten agents that make capacity bind: μ* is interior.
+	fn binding_agents() -> alloc::vec::Vec<DemandCurve> {
+		(0..10u32).map(|i| agent(20.0 + f64::from(i) * 3.0, 0.5 + f64::from(i) * 0.2)).collect()
+	}
+
+	/// Steps from `start` until within `tolerance` of μ*; returns the number of blocks.
+	fn blocks_to_converge(
+		curves: &[DemandCurve],
+		params: &MarketParams<u64>,
+		start: FixedU128,
+		tolerance: FixedU128,
+	) -> u32 {
+		let target = clearing_price(curves, params);
+		let mut price = start;
+		for block in 0..100_000u32 {
+			if abs_diff(price, target) <= tolerance {
+				return block;
+			}
+			price = next_price(curves, params, price).price;
+		}
+		panic!("did not converge in 100 000 blocks");
+	}
+
+	#[test]
+	fn dual_ascent_moves_by_eta_times_excess() {
+		// One price-insensitive bid of 150 against m = 100: L = 0, so η is used as is.
+		let params = paper_market(StepRule::DualAscent { eta: fixed(0.01) });
+		let curves = [DemandCurve::Quantity { x: fixed(150.0) }];
+		let step = next_price(&curves, &params, fixed(1.0));
+		assert_eq!(step.price, fixed(1.5));
+		assert_eq!(step.aggregate_demand, fixed(150.0));
+		assert_eq!(step.excess_demand, FixedI128::from_u32(50));
+		assert!(!step.converged);
+		// Excess supply moves the price down, and the floor holds it.
+		let curves = [DemandCurve::Quantity { x: fixed(50.0) }];
+		let step = next_price(&curves, &params, fixed(0.2));
+		assert_eq!(step.price, FixedU128::zero());
+		assert_eq!(step.excess_demand, FixedI128::from_inner(-50 * FixedI128::DIV));
+		assert!(!step.converged, "the price still moved by 0.2 > tolerance");
+		let step = next_price(&curves, &params, step.price);
+		assert_eq!(step.price, FixedU128::zero());
+		assert!(step.converged, "at the floor with excess supply the market has converged");
+	}
+
+	#[test]
+	fn dual_ascent_caps_a_divergent_eta() {
+		// η = 1000 would diverge (2/L is about 0.1 here); the cap 1/L keeps every iterate on
+		// one side of μ*.
+		let params = paper_market(StepRule::DualAscent { eta: fixed(1000.0) });
+		let curves = binding_agents();
+		let target = clearing_price(&curves, &params);
+		let bound = lipschitz_bound(&curves, params.unit_fee, params.price_floor);
+		assert_eq!(
+			effective_step_size(&curves, &params, fixed(1000.0)),
+			div(FixedU128::one(), bound, Rounding::Down)
+		);
+		let mut price = FixedU128::zero();
+		for _ in 0..2000 {
+			let next = next_price(&curves, &params, price).price;
+			assert!(next >= price && next <= target, "monotone from below: {next:?} vs {target:?}");
+			price = next;
+		}
+		assert!(abs_diff(price, target) <= fixed(1e-9));
+	}
+
+	#[test]
+	fn newton_from_below_never_overshoots() {
+		let params = paper_market(newton_rule());
+		let curves = binding_agents();
+		let target = clearing_price(&curves, &params);
+		let mut price = FixedU128::zero();
+		for _ in 0..50 {
+			let next = next_price(&curves, &params, price).price;
+			assert!(next >= price && next <= target);
+			price = next;
+		}
+		assert!(abs_diff(price, target) <= fixed(1e-15));
+	}
+
+	#[test]
+	fn newton_secant_from_above_never_undershoots() {
+		let params = paper_market(newton_rule());
+		let curves = binding_agents();
+		let target = clearing_price(&curves, &params);
+		let mut price = params.price_ceiling;
+		for _ in 0..50 {
+			let next = next_price(&curves, &params, price).price;
+			assert!(next <= price && next >= target, "{next:?} below μ* {target:?}");
+			price = next;
+		}
+		assert!(abs_diff(price, target) <= fixed(1e-15));
+	}
+
+	#[test]
+	fn newton_reaches_the_floor_when_capacity_does_not_bind() {
+		let params = paper_market(newton_rule());
+		let curves = [agent(10.0, 1.0), DemandCurve::Quantity { x: fixed(5.0) }];
+		let mut price = fixed(60.0);
+		for _ in 0..10 {
+			price = next_price(&curves, &params, price).price;
+		}
+		assert_eq!(price, FixedU128::zero());
+		assert!(next_price(&curves, &params, price).converged);
+	}
+
+	#[test]
+	fn newton_goes_to_the_ceiling_when_nothing_clears() {
+		let params = paper_market(newton_rule());
+		let curves = [DemandCurve::Quantity { x: fixed(500.0) }];
+		let step = next_price(&curves, &params, fixed(1.0));
+		assert_eq!(step.price, params.price_ceiling);
+		assert!(!step.converged);
+		assert!(next_price(&curves, &params, step.price).converged);
+	}
+
+	#[test]
+	fn the_relative_cap_limits_each_block() {
+		let params = paper_market(StepRule::SafeguardedNewton {
+			max_relative_change: Perbill::from_percent(10),
+			min_change: FixedU128::from_rational(1, 100),
+		});
+		let curves = binding_agents();
+		// From zero only `min_change` is allowed; from 1.0 at most 10 %.
+		let hundredth = FixedU128::from_rational(1, 100);
+		assert_eq!(next_price(&curves, &params, FixedU128::zero()).price, hundredth);
+		assert_eq!(
+			next_price(&curves, &params, FixedU128::one()).price,
+			FixedU128::from_rational(11, 10)
+		);
+	}
+
+	/// A deterministic draw of the paper's agents: α ~ U(5, 20), β ~ U(0.5, 5).
+	fn paper_agents(count: usize, mut seed: u64) -> alloc::vec::Vec<DemandCurve> {
+		let mut uniform = |low: f64, high: f64| {
+			seed = seed
+				.wrapping_mul(6_364_136_223_846_793_005)
+				.wrapping_add(1_442_695_040_888_963_407);
+			low + (high - low) * ((seed >> 11) as f64 / (1u64 << 53) as f64)
+		};
+		(0..count).map(|_| agent(uniform(5.0, 20.0), uniform(0.5, 5.0))).collect()
+	}
+
+	#[test]
+	fn newton_converges_in_far_fewer_blocks_than_dual_ascent() {
+		// The paper's agents with binding capacity m = 25; dual ascent at its largest safe step
+		// (η capped to 1/L), Newton with a 100 % relative cap.
+		let curves = paper_agents(20, 42);
+		let tolerance = fixed(1e-6);
+		let mut dual = paper_market(StepRule::DualAscent { eta: fixed(1000.0) });
+		dual.capacity = FixedU128::from_u32(25);
+		let mut newton = dual.clone();
+		newton.step_rule = StepRule::SafeguardedNewton {
+			max_relative_change: Perbill::from_percent(100),
+			min_change: FixedU128::one(),
+		};
+		let dual_blocks = blocks_to_converge(&curves, &dual, FixedU128::zero(), tolerance);
+		let newton_blocks = blocks_to_converge(&curves, &newton, FixedU128::zero(), tolerance);
+		assert!(
+			newton_blocks.saturating_mul(10) <= dual_blocks,
+			"Newton {newton_blocks} blocks vs dual ascent {dual_blocks}"
+		);
+	}
+}
