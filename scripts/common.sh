@@ -8,6 +8,9 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # reuse it: the build cache, the wasm toolchain fallback and the dev chain's database.
 STATE_DIR="${CONTRACT_EQUILIBRIUM_HOME:-$HOME/.cache/contract-equilibrium}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$STATE_DIR/target}"
+# The target directory is outside the clone: tell the wasm builder where Cargo.lock is, so that the
+# wasm runtime is built with the locked dependency versions too.
+export WASM_BUILD_WORKSPACE_HINT="$REPO_ROOT"
 NODE_BIN="$CARGO_TARGET_DIR/release/equilibrium-node"
 
 # What `scripts/setup` decided (the wasm toolchain to use), if it ran.

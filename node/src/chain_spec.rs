@@ -43,3 +43,20 @@ pub fn local_chain_spec() -> Result<ChainSpec, String> {
 		.with_properties(token_properties())
 		.build())
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sc_service::ChainSpec as _;
+
+	/// Building the raw spec runs the runtime's genesis builder on the preset: it fails if the
+	/// preset does not match the runtime's genesis config.
+	#[test]
+	fn both_chain_specs_build_their_genesis_state() {
+		for spec in [development_chain_spec().unwrap(), local_chain_spec().unwrap()] {
+			let raw = spec.as_json(true).expect("the genesis state builds");
+			assert!(raw.contains("\"raw\""));
+			assert_eq!(spec.properties().get("tokenSymbol").and_then(|v| v.as_str()), Some("EQ"));
+		}
+	}
+}

@@ -61,7 +61,8 @@ pub struct Cli {
 	/// How blocks are produced: `aura` (6-second slots with GRANDPA finality, the default),
 	/// `instant` (a block per transaction), `manual` (a block per `engine_createBlock` RPC call)
 	/// or a number of milliseconds (a block at that interval). Every mode but `aura` finalizes
-	/// each block at once and is meant for a single-validator development chain.
+	/// each block at once, uses the single-state transaction pool, and is meant for a
+	/// single-validator development chain.
 	#[arg(long, default_value_t = Sealing::Aura)]
 	pub sealing: Sealing,
 }
@@ -100,4 +101,32 @@ pub enum Subcommand {
 
 	/// Database meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use clap::Parser;
+
+	#[test]
+	fn sealing_modes_parse() {
+		assert_eq!("aura".parse(), Ok(Sealing::Aura));
+		assert_eq!("instant".parse(), Ok(Sealing::Instant));
+		assert_eq!("manual".parse(), Ok(Sealing::Manual));
+		assert_eq!("250".parse(), Ok(Sealing::Interval(250)));
+		assert!("0".parse::<Sealing>().is_err());
+		assert!("fast".parse::<Sealing>().is_err());
+		for mode in [Sealing::Aura, Sealing::Instant, Sealing::Manual, Sealing::Interval(7)] {
+			assert_eq!(mode.to_string().parse(), Ok(mode));
+		}
+	}
+
+	#[test]
+	fn the_command_line_defaults_to_aura() {
+		let cli = Cli::try_parse_from(["equilibrium-node", "--dev"]).unwrap();
+		assert_eq!(cli.sealing, Sealing::Aura);
+		let cli = Cli::try_parse_from(["equilibrium-node", "--dev", "--sealing", "100"]).unwrap();
+		assert_eq!(cli.sealing, Sealing::Interval(100));
+		assert!(Cli::try_parse_from(["equilibrium-node", "--sealing", "sometimes"]).is_err());
+	}
 }

@@ -47,7 +47,12 @@ impl SubstrateCli for Cli {
 
 /// Parses the command line and runs the node or the requested subcommand.
 pub fn run() -> sc_cli::Result<()> {
-	let cli = Cli::from_args();
+	let mut cli = Cli::from_args();
+	if cli.sealing != Sealing::Aura {
+		// The fork-aware transaction pool does not follow blocks that manual sealing imports
+		// already finalized (polkadot-sdk#9323); the single-state pool does.
+		cli.run.pool_config.pool_type = sc_cli::TransactionPoolType::SingleState;
+	}
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),

@@ -13,7 +13,7 @@ use sc_consensus_manual_seal::{
 };
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
 use sc_telemetry::{Telemetry, TelemetryWorker};
-use sc_transaction_pool_api::OffchainTransactionPoolFactory;
+use sc_transaction_pool_api::{OffchainTransactionPoolFactory, TransactionPool};
 use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
 use std::{sync::Arc, time::Duration};
 
@@ -221,17 +221,18 @@ pub fn new_full<
 	// Under manual and interval sealing, blocks are sealed on command: from the RPC
 	// (`engine_createBlock`) and, for the interval mode, from a timer.
 	let (seal_commands, seal_command_stream) = match sealing {
-		Sealing::Manual | Sealing::Interval(_) => {
+		Sealing::Instant | Sealing::Manual | Sealing::Interval(_) => {
 			let (sender, receiver) = mpsc::channel::<EngineCommand<sp_core::H256>>(1024);
 			(Some(sender), Some(receiver))
 		},
-		Sealing::Aura | Sealing::Instant => (None, None),
+		Sealing::Aura => (None, None),
 	};
 
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
-		let manual_seal = seal_commands.clone();
+		// `engine_createBlock` and `engine_finalizeBlock` only where blocks are sealed on command.
+		let manual_seal = seal_commands.clone().filter(|_| sealing != Sealing::Instant);
 
 		Box::new(move |_| {
 			let deps = crate::rpc::FullDeps {
@@ -339,43 +340,30 @@ pub fn new_full<
 				);
 			}
 		},
-		Sealing::Instant => {
-			let params = sc_consensus_manual_seal::InstantSealParams {
-				block_import: client.clone(),
-				env: proposer_factory,
-				client: client.clone(),
-				pool: transaction_pool,
-				select_chain,
-				consensus_data_provider: Some(Box::new(AuraConsensusDataProvider::new(
-					client.clone(),
-				))),
-				create_inherent_data_providers: slot_timestamp_providers(client),
-			};
-			task_manager.spawn_essential_handle().spawn_blocking(
-				"instant-seal",
-				None,
-				sc_consensus_manual_seal::run_instant_seal_and_finalize(params),
-			);
-		},
-		Sealing::Manual | Sealing::Interval(_) => {
-			if let (Sealing::Interval(millis), Some(mut commands)) =
-				(sealing, seal_commands.clone())
-			{
-				task_manager.spawn_handle().spawn("interval-sealing", None, async move {
-					let mut ticks = tokio::time::interval(Duration::from_millis(millis));
-					loop {
-						ticks.tick().await;
-						let command = EngineCommand::SealNewBlock {
-							create_empty: true,
-							finalize: true,
-							parent_hash: None,
-							sender: None,
-						};
-						if commands.send(command).await.is_err() {
-							break;
-						}
-					}
-				});
+		Sealing::Instant | Sealing::Manual | Sealing::Interval(_) => {
+			let commands = seal_commands.clone().expect("a command channel exists; qed");
+			match sealing {
+				// A block (and its finality) for each transaction that enters the pool.
+				Sealing::Instant => task_manager.spawn_handle().spawn(
+					"instant-sealing",
+					None,
+					seal_and_finalize_on(
+						transaction_pool.import_notification_stream(),
+						false,
+						commands,
+					),
+				),
+				// A block (and its finality) at every tick.
+				Sealing::Interval(millis) => {
+					let ticks = tokio_stream_interval(Duration::from_millis(millis));
+					task_manager.spawn_handle().spawn(
+						"interval-sealing",
+						None,
+						seal_and_finalize_on(ticks, true, commands),
+					)
+				},
+				// Blocks only from `engine_createBlock`.
+				_ => {},
 			}
 			let params = sc_consensus_manual_seal::ManualSealParams {
 				block_import: client.clone(),
@@ -383,7 +371,7 @@ pub fn new_full<
 				client: client.clone(),
 				pool: transaction_pool,
 				commands_stream: seal_command_stream
-					.expect("a command channel exists under manual and interval sealing; qed"),
+					.expect("a command channel exists under development sealing; qed"),
 				select_chain,
 				consensus_data_provider: Some(Box::new(AuraConsensusDataProvider::new(
 					client.clone(),
@@ -399,6 +387,54 @@ pub fn new_full<
 	}
 
 	Ok(task_manager)
+}
+
+/// A stream that yields every `period`, starting one period from now.
+fn tokio_stream_interval(period: Duration) -> impl futures::Stream<Item = ()> + Send + Unpin {
+	let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+	Box::pin(futures::stream::poll_fn(move |context| ticks.poll_tick(context).map(|_| Some(()))))
+}
+
+/// How long after sealing a development block it is finalized.
+const FINALITY_LAG: Duration = Duration::from_millis(100);
+
+/// Seals a block whenever `triggers` yields, then finalizes it.
+///
+/// Sealing and finalizing are two steps (rather than importing blocks already final) so that
+/// the transaction pool and clients see each transaction `InBlock` before `Finalized`.
+async fn seal_and_finalize_on<T>(
+	mut triggers: impl futures::Stream<Item = T> + Unpin,
+	create_empty: bool,
+	mut commands: mpsc::Sender<EngineCommand<sp_core::H256>>,
+) {
+	use futures::{channel::oneshot, StreamExt};
+	while triggers.next().await.is_some() {
+		let (created_sender, created) = oneshot::channel();
+		let seal = EngineCommand::SealNewBlock {
+			create_empty,
+			finalize: false,
+			parent_hash: None,
+			sender: Some(created_sender),
+		};
+		if commands.send(seal).await.is_err() {
+			return;
+		}
+		// An error here is an empty pool under instant sealing, or a failed proposal, which
+		// manual seal has logged already.
+		let Ok(Ok(block)) = created.await else { continue };
+		// Let the transaction pool process the import (and report `InBlock`) before finality.
+		tokio::time::sleep(FINALITY_LAG).await;
+		let (finalized_sender, finalized) = oneshot::channel();
+		let finalize = EngineCommand::FinalizeBlock {
+			hash: block.hash,
+			sender: Some(finalized_sender),
+			justification: None,
+		};
+		if commands.send(finalize).await.is_err() {
+			return;
+		}
+		let _ = finalized.await;
+	}
 }
 
 /// Inherent data for development sealing: each block's timestamp is one Aura slot after its

@@ -1,7 +1,7 @@
 //! What the calls and the per-block hook do.
 
 use crate::{pallet::*, types::*, BalanceOf, BidOf, MarketOf, MarketParamsOf, WeightInfo};
-use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+use alloc::vec::Vec;
 use contract_equilibrium_primitives::{
 	clearing_price, curve::CurveError, equilibrium::aggregate_demand, fairness, fixed::abs_diff,
 	next_price, participation_rate, ration, settlement::payment_for, total_surplus, DemandCurve,
@@ -10,7 +10,7 @@ use contract_equilibrium_primitives::{
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
-		fungible::{Inspect, InspectHold, MutateHold},
+		fungible::{Inspect, MutateHold},
 		tokens::{Fortitude, Precision, Preservation, Provenance, Restriction},
 	},
 };
@@ -463,6 +463,9 @@ impl<T: Config> Pallet<T> {
 	/// - for every account, the budget and deposit holds equal the sums over its bids.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+
 		let market_count = NextMarketId::<T>::get();
 		ensure!(market_count <= T::MaxMarkets::get(), "more markets than MaxMarkets");
 		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();

@@ -15,8 +15,9 @@
 //!   function lies above it, so the chord's root has `f ≤ 0` there: it is at least `μ*`.
 //! - Shortening a step (the relative cap) or clamping keeps it on the same side.
 //!
-//! Each division is rounded towards the side the step comes from, so rounding cannot cross
-//! `μ*` either.
+//! Each division is rounded towards the side the step comes from. `S` itself is evaluated in fixed
+//! point, so these guarantees hold up to its granularity: a step may cross `μ*` by a few units of
+//! 10⁻¹⁸, never more.
 
 use crate::{
 	curve::DemandCurve,
