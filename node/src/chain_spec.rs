@@ -47,7 +47,6 @@ pub fn local_chain_spec() -> Result<ChainSpec, String> {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use sc_service::ChainSpec as _;
 
 	/// Building the raw spec runs the runtime's genesis builder on the preset: it fails if the
 	/// preset does not match the runtime's genesis config.

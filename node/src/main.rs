@@ -4,6 +4,8 @@
 //! to `ws://127.0.0.1:9944`.
 
 #![warn(missing_docs)]
+// `sc_cli::Error` and `sc_service::Error`, which the node passes along, are large by design.
+#![allow(clippy::result_large_err)]
 
 mod chain_spec;
 mod cli;

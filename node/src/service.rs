@@ -391,7 +391,8 @@ pub fn new_full<
 
 /// A stream that yields every `period`, starting one period from now.
 fn tokio_stream_interval(period: Duration) -> impl futures::Stream<Item = ()> + Send + Unpin {
-	let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+	let now = tokio::time::Instant::now();
+	let mut ticks = tokio::time::interval_at(now.checked_add(period).unwrap_or(now), period);
 	Box::pin(futures::stream::poll_fn(move |context| ticks.poll_tick(context).map(|_| Some(()))))
 }
 

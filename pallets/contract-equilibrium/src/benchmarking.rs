@@ -115,7 +115,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), market, curve(n), budget::<T>());
 
-		assert_eq!(Bids::<T>::decode_len(market), Some(n as usize + 1));
+		assert_eq!(Bids::<T>::decode_len(market), Some((n as usize).saturating_add(1)));
 	}
 
 	/// Withdrawing the last of `n` bids.

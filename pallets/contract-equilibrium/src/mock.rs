@@ -1,5 +1,7 @@
 //! A test runtime: System, Balances and the market pallet.
 
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate as pallet_contract_equilibrium;
 use frame_support::{
 	derive_impl, parameter_types,
@@ -20,9 +22,9 @@ pub const UNIT: Balance = 1_000_000_000_000;
 /// The bid deposit.
 pub const DEPOSIT: Balance = UNIT / 10;
 /// Where fees go.
-pub const TREASURY: AccountId = 99;
+pub const TREASURY: AccountId = 1_002;
 /// The payee of the test markets.
-pub const PAYEE: AccountId = 98;
+pub const PAYEE: AccountId = 1_001;
 /// What every test account holds at genesis.
 pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
 /// Accounts endowed at genesis: 1..=300, the payee and the treasury.

@@ -1,5 +1,8 @@
 //! Tests of every call, error, event and of the per-block price step and epoch settlement.
 
+// Test arithmetic on small known numbers: overflow would be a test bug and panics loudly.
+#![allow(clippy::arithmetic_side_effects)]
+
 use crate::{
 	mock::*, pallet::*, types::*, DemandCurve, FixedI128, FixedU128, MarketParams, StepRule,
 };
@@ -121,7 +124,8 @@ fn create_market_needs_the_admin_origin() {
 #[test]
 fn create_market_rejects_nonsense_by_name() {
 	build_and_execute(|| {
-		let cases: Vec<(Box<dyn Fn(&mut MarketParams<AccountId>)>, Error<Test>)> = vec![
+		type Breakage = Box<dyn Fn(&mut MarketParams<AccountId>)>;
+		let cases: Vec<(Breakage, Error<Test>)> = vec![
 			(Box::new(|p| p.capacity = FixedU128::zero()), Error::<Test>::CapacityOutOfRange),
 			(Box::new(|p| p.capacity = fixed(2_000_000_000)), Error::<Test>::CapacityOutOfRange),
 			(Box::new(|p| p.price_floor = fixed(200)), Error::<Test>::PriceBoundsInverted),

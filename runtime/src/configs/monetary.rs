@@ -64,3 +64,49 @@ impl pallet_transaction_payment::Config for Runtime {
 	type FeeMultiplierUpdate = SlowAdjustingFeeUpdate<Self>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use frame_support::{dispatch::DispatchClass, weights::Weight};
+	use sp_runtime::{
+		traits::{Convert, One},
+		BuildStorage,
+	};
+
+	fn with_block_fullness(normal_weight: Weight, test: impl FnOnce()) {
+		let mut ext: sp_io::TestExternalities =
+			frame_system::GenesisConfig::<Runtime>::default().build_storage().unwrap().into();
+		ext.execute_with(|| {
+			frame_system::Pallet::<Runtime>::register_extra_weight_unchecked(
+				normal_weight,
+				DispatchClass::Normal,
+			);
+			test();
+		});
+	}
+
+	#[test]
+	fn empty_blocks_lower_fees_to_the_floor_never_to_zero() {
+		with_block_fullness(Weight::zero(), || {
+			let mut multiplier = Multiplier::one();
+			for _ in 0..200_000 {
+				multiplier = SlowAdjustingFeeUpdate::<Runtime>::convert(multiplier);
+			}
+			assert_eq!(multiplier, MinimumMultiplier::get());
+			assert!(multiplier > Multiplier::from_inner(0));
+		});
+	}
+
+	#[test]
+	fn full_blocks_raise_fees() {
+		let max_normal = crate::configs::RuntimeBlockWeights::get()
+			.get(DispatchClass::Normal)
+			.max_total
+			.unwrap_or_default();
+		with_block_fullness(max_normal, || {
+			let next = SlowAdjustingFeeUpdate::<Runtime>::convert(Multiplier::one());
+			assert!(next > Multiplier::one());
+		});
+	}
+}

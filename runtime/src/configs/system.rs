@@ -19,6 +19,9 @@ use sp_runtime::Perbill;
 /// operational transactions and the block's own hooks.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
+/// The largest block, in bytes: 5 MiB.
+const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
+
 parameter_types! {
 	/// Block hashes kept for mortal transactions.
 	pub const BlockHashCount: BlockNumber = BLOCK_HASH_COUNT;
@@ -31,9 +34,9 @@ parameter_types! {
 	);
 	/// Blocks of at most 5 MiB, of which normal transactions may fill 75%.
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
-		.max_length(5 * 1024 * 1024)
+		.max_length(MAX_BLOCK_LENGTH)
 		.modify_max_length_for_class(frame_support::dispatch::DispatchClass::Normal, |m| {
-			*m = NORMAL_DISPATCH_RATIO * *m
+			*m = NORMAL_DISPATCH_RATIO.mul_floor(*m)
 		})
 		.build();
 	/// The generic Substrate SS58 prefix: addresses start with `5`, as Polkadot.js shows them
