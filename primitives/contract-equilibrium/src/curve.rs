@@ -130,14 +130,7 @@ impl DemandCurve {
 #[cfg(test)]
 mod tests {
 	use super::*;
-
-	fn fixed(value: f64) -> FixedU128 {
-		FixedU128::from_float(value)
-	}
-
-	fn agent(alpha: f64, beta: f64) -> DemandCurve {
-		DemandCurve::LogUtility { alpha: fixed(alpha), beta: fixed(beta) }
-	}
+	use crate::testing::{agent, fixed};
 
 	#[test]
 	fn best_response_is_the_papers_formula() {

@@ -98,14 +98,7 @@ pub fn clearing_price<AccountId>(
 mod tests {
 	use super::*;
 	use crate::market::{tests::paper_market, StepRule};
-
-	fn fixed(value: f64) -> FixedU128 {
-		FixedU128::from_float(value)
-	}
-
-	fn agent(alpha: f64, beta: f64) -> DemandCurve {
-		DemandCurve::LogUtility { alpha: fixed(alpha), beta: fixed(beta) }
-	}
+	use crate::testing::{agent, fixed};
 
 	fn market() -> MarketParams<u64> {
 		paper_market(StepRule::DualAscent { eta: fixed(0.1) })

@@ -78,10 +78,7 @@ pub fn ln_1p(x: FixedU128) -> FixedU128 {
 #[cfg(test)]
 mod tests {
 	use super::*;
-
-	fn fixed(value: f64) -> FixedU128 {
-		FixedU128::from_float(value)
-	}
+	use crate::testing::fixed;
 
 	#[test]
 	fn rounding_is_explicit() {

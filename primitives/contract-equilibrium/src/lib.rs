@@ -42,3 +42,20 @@ pub use market::{MarketParams, ParamsError, StepRule};
 pub use settlement::{fairness, participation_rate, quote, ration, total_surplus, Quote};
 pub use sp_arithmetic::{FixedI128, FixedU128, Perbill};
 pub use step::{next_price, PriceStep};
+
+/// Helpers shared by the unit tests.
+#[cfg(test)]
+mod testing {
+	use crate::DemandCurve;
+	use sp_arithmetic::FixedU128;
+
+	/// A fixed-point number from a float (tests only: floats never reach the runtime).
+	pub fn fixed(value: f64) -> FixedU128 {
+		FixedU128::from_float(value)
+	}
+
+	/// A log-utility agent.
+	pub fn agent(alpha: f64, beta: f64) -> DemandCurve {
+		DemandCurve::LogUtility { alpha: fixed(alpha), beta: fixed(beta) }
+	}
+}

@@ -128,10 +128,7 @@ pub fn participation_rate(allocations: &[FixedU128]) -> Perbill {
 #[cfg(test)]
 mod tests {
 	use super::*;
-
-	fn fixed(value: f64) -> FixedU128 {
-		FixedU128::from_float(value)
-	}
+	use crate::testing::fixed;
 
 	#[test]
 	fn quote_charges_price_plus_fee_per_unit_plus_the_fixed_fee() {

@@ -181,16 +181,9 @@ fn newton_secant_target<AccountId>(
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::testing::{agent, fixed};
 	use crate::{clearing_price, market::tests::paper_market};
 	use sp_arithmetic::{FixedPointNumber, Perbill};
-
-	fn fixed(value: f64) -> FixedU128 {
-		FixedU128::from_float(value)
-	}
-
-	fn agent(alpha: f64, beta: f64) -> DemandCurve {
-		DemandCurve::LogUtility { alpha: fixed(alpha), beta: fixed(beta) }
-	}
 
 	fn newton_rule() -> StepRule {
 		StepRule::SafeguardedNewton {
