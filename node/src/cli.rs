@@ -63,7 +63,9 @@ pub struct Cli {
 	/// or a number of milliseconds (a block at that interval). Every mode but `aura` finalizes
 	/// each block at once, uses the single-state transaction pool, and is meant for a
 	/// single-validator development chain.
-	#[arg(long, default_value_t = Sealing::Aura)]
+	/// Subcommands that import blocks (`import-blocks`, `check-block`) need the mode the blocks
+	/// were made in: `import-blocks --sealing manual …` for blocks of a development mode.
+	#[arg(long, global = true, default_value_t = Sealing::Aura)]
 	pub sealing: Sealing,
 }
 
@@ -128,5 +130,16 @@ mod tests {
 		let cli = Cli::try_parse_from(["equilibrium-node", "--dev", "--sealing", "100"]).unwrap();
 		assert_eq!(cli.sealing, Sealing::Interval(100));
 		assert!(Cli::try_parse_from(["equilibrium-node", "--sealing", "sometimes"]).is_err());
+		// Subcommands that import blocks take the mode too.
+		let cli = Cli::try_parse_from([
+			"equilibrium-node",
+			"import-blocks",
+			"--dev",
+			"--sealing",
+			"manual",
+			"blocks.bin",
+		])
+		.unwrap();
+		assert_eq!(cli.sealing, Sealing::Manual);
 	}
 }
