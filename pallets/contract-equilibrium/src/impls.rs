@@ -176,8 +176,9 @@ impl<T: Config> Pallet<T> {
 
 	/// The per-block work: for every market, settle if its epoch ends, then step the price.
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
-		let mut weight = T::WeightInfo::on_initialize_base(NextMarketId::<T>::get());
-		for market_id in 0..NextMarketId::<T>::get() {
+		let market_count = NextMarketId::<T>::get();
+		let mut weight = T::WeightInfo::on_initialize_base(market_count);
+		for market_id in 0..market_count {
 			let Some(mut market) = Markets::<T>::get(market_id) else { continue };
 			let mut bids = Bids::<T>::get(market_id);
 			let bidders = bids.len() as u32;
@@ -393,21 +394,18 @@ impl<T: Config> Pallet<T> {
 
 	/// Releases a bid's remaining budget and its deposit; returns the total released.
 	fn release_bid(bid: &BidOf<T>) -> BalanceOf<T> {
-		let budget = T::Currency::release(
-			&HoldReason::BidBudget.into(),
-			&bid.bidder,
-			bid.budget,
-			Precision::BestEffort,
-		)
-		.unwrap_or_else(|_| Zero::zero());
-		let deposit = T::Currency::release(
-			&HoldReason::BidDeposit.into(),
-			&bid.bidder,
-			bid.deposit,
-			Precision::BestEffort,
-		)
-		.unwrap_or_else(|_| Zero::zero());
-		budget.saturating_add(deposit)
+		[(HoldReason::BidBudget, bid.budget), (HoldReason::BidDeposit, bid.deposit)]
+			.into_iter()
+			.fold(Zero::zero(), |released: BalanceOf<T>, (reason, amount)| {
+				let freed = T::Currency::release(
+					&reason.into(),
+					&bid.bidder,
+					amount,
+					Precision::BestEffort,
+				)
+				.unwrap_or_else(|_| Zero::zero());
+				released.saturating_add(freed)
+			})
 	}
 
 	/// The runtime API's market view.

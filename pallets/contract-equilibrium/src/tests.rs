@@ -6,7 +6,7 @@
 use crate::{
 	mock::*, pallet::*, types::*, DemandCurve, FixedI128, FixedU128, MarketParams, StepRule,
 };
-use contract_equilibrium_primitives::{clearing_price, fixed::abs_diff, Perbill};
+use contract_equilibrium_primitives::{fixed::abs_diff, Perbill};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
@@ -639,7 +639,6 @@ fn views_report_market_equilibrium_and_quotes() {
 		run_to_block(30);
 		let equilibrium = ContractEquilibrium::equilibrium_view(id).unwrap();
 		assert!(equilibrium.distance <= ratio(1, 1_000_000_000));
-		let _ = clearing_price(&[agent(10, 5)], &market);
 	});
 }
 
