@@ -60,6 +60,7 @@ pub type MarketParamsOf<T> = MarketParams<<T as frame_system::Config>::AccountId
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::fungible::{Inspect, Mutate, MutateHold},
@@ -152,6 +153,32 @@ pub mod pallet {
 		EpochIndex,
 		EpochOutcome<BalanceOf<T>>,
 	>;
+
+	/// Markets, and demands in them, that exist from the first block (e.g. a development chain's
+	/// demo market).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The markets to create, in order: the first gets identifier 0.
+		pub markets: Vec<MarketParamsOf<T>>,
+		/// The demands to place: `(market, bidder, curve, budget)`. Each bidder's budget and bid
+		/// deposit are held from its genesis balance, exactly as [`Pallet::submit_demand`] does.
+		pub demands: Vec<(MarketId, T::AccountId, DemandCurve, BalanceOf<T>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for params in &self.markets {
+				Pallet::<T>::do_create_market(params.clone())
+					.expect("genesis markets must have valid parameters");
+			}
+			for (market, who, curve, budget) in &self.demands {
+				Pallet::<T>::do_submit_demand(who.clone(), *market, *curve, *budget)
+					.expect("genesis demands must be valid and affordable");
+			}
+		}
+	}
 
 	/// What happened.
 	#[pallet::event]

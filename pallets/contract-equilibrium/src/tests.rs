@@ -13,7 +13,7 @@ use frame_support::{
 };
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	DispatchError, FixedPointNumber,
+	BuildStorage, DispatchError, FixedPointNumber,
 };
 
 fn fixed(value: u32) -> FixedU128 {
@@ -85,6 +85,65 @@ fn pallet_events() -> Vec<Event<Test>> {
 
 fn held(reason: HoldReason, who: AccountId) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::ContractEquilibrium(reason), &who)
+}
+
+// --- genesis ---------------------------------------------------------------------------------
+
+#[test]
+fn genesis_creates_markets_and_holds_demands() {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![(1, ENDOWMENT), (2, ENDOWMENT), (PAYEE, ENDOWMENT), (TREASURY, ENDOWMENT)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	// Demand at the floor, 20/1.5 − 1 + 7 ≈ 19.3 units, exceeds the capacity of 10.
+	let market = MarketParams { capacity: fixed(10), ..params(newton()) };
+	crate::GenesisConfig::<Test> {
+		markets: vec![market.clone()],
+		demands: vec![
+			(0, 1, agent(20, 10), 50 * UNIT),
+			(0, 2, DemandCurve::Quantity { x: fixed(7) }, UNIT),
+		],
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+
+	sp_io::TestExternalities::new(storage).execute_with(|| {
+		assert_eq!(NextMarketId::<Test>::get(), 1);
+		let stored = Markets::<Test>::get(0).expect("the genesis market");
+		assert_eq!(stored.params, market);
+		assert_eq!(stored.price, market.price_floor);
+		assert_eq!(Bids::<Test>::get(0).len(), 2);
+		assert_eq!(held(HoldReason::BidBudget, 1), 50 * UNIT);
+		assert_eq!(held(HoldReason::BidDeposit, 1), DEPOSIT);
+		assert_eq!(held(HoldReason::BidBudget, 2), UNIT);
+		assert_eq!(Balances::balance(&1), ENDOWMENT - 50 * UNIT - DEPOSIT);
+		ContractEquilibrium::do_try_state().expect("genesis state satisfies the invariants");
+
+		// Capacity binds, so the price rises from the first block.
+		run_to_block(1);
+		assert!(Markets::<Test>::get(0).unwrap().price > market.price_floor);
+	});
+}
+
+#[test]
+#[should_panic(expected = "genesis demands must be valid and affordable")]
+fn genesis_rejects_an_unaffordable_demand() {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![(1, UNIT), (PAYEE, ENDOWMENT)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	crate::GenesisConfig::<Test> {
+		markets: vec![params(newton())],
+		demands: vec![(0, 1, agent(20, 10), 50 * UNIT)],
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
 }
 
 // --- create_market ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ pub const MAX_QUANTITY: FixedU128 = FixedU128::from_u32(1_000_000_000);
 	MaxEncodedLen,
 	TypeInfo,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum DemandCurve {
 	/// The paper's agent: value `V(x) = α·ln(1 + x)`, cost `C(x) = β·x`. The chain computes its
 	/// best response to every price, `x(μ) = max(0, α/(β + τ + μ) − 1)`, on its behalf.

@@ -23,6 +23,8 @@ pub const MAX_PRICE: FixedU128 = FixedU128::from_u32(1_000_000_000);
 	MaxEncodedLen,
 	TypeInfo,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all_fields = "camelCase"))]
 pub enum StepRule {
 	/// The paper's projected dual ascent: `μ ← clamp(μ + η·(S(μ) − m))`.
 	///
@@ -50,6 +52,8 @@ pub enum StepRule {
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct MarketParams<AccountId> {
 	/// `m`: the resource units allocated per epoch (`0 < m ≤ 10⁹`).
 	pub capacity: FixedU128,
