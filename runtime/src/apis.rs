@@ -252,7 +252,9 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Sudo, Timestamp};
+			use crate::{
+				Balances, ConvictionVoting, Preimage, Referenda, Scheduler, Sudo, Timestamp, Treasury,
+			};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -268,7 +270,9 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::TrackedStorageKey;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Sudo, Timestamp};
+			use crate::{
+				Balances, ConvictionVoting, Preimage, Referenda, Scheduler, Sudo, Timestamp, Treasury,
+			};
 
 			impl frame_system_benchmarking::Config for Runtime {}
 

@@ -1,9 +1,20 @@
-//! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice and Bob).
-//! Both endow the well-known development accounts and make Alice the sudo key.
+//! Genesis presets.
+//!
+//! - `development`: Alice alone authors blocks; Alice is the sudo key; referenda take a few
+//!   blocks; a demo market ("compute", market 0) where Alice … Eve already bid, so the price moves
+//!   from the first block.
+//! - `local_testnet`: Alice and Bob author blocks; no sudo key (only referenda change anything);
+//!   referenda take days, as on a live network; no market until a referendum creates one.
+//!
+//! Both endow the well-known development accounts and the treasury.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{
+	governance::TrackTimings, AccountId, Balance, BalancesConfig, ContractEquilibriumConfig,
+	OriginsConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
+use pallet_contract_equilibrium::{DemandCurve, FixedU128, MarketId, MarketParams, StepRule};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -13,11 +24,63 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 /// What each endowed development account holds at genesis: one million EQ.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
 
-/// The genesis state of a chain with the given authorities, endowed accounts and sudo key.
+/// The demo market's capacity: 20 units per epoch, about a third of what its five bidders demand
+/// at a price of zero (≈ 54 units), so the price must rise to ration it (to μ* ≈ 1.32 EQ).
+pub const DEMO_CAPACITY: u32 = 20;
+
+/// The demo market's budget per bidder: 50 000 EQ, enough for thousands of epochs.
+pub const DEMO_BUDGET: Balance = 50_000 * UNIT;
+
+/// The demo market ("compute"): the paper's dual-ascent price rule, one-minute epochs of ten
+/// 6-second blocks, a unit fee of 0.1 EQ and a fixed fee of 0.5 EQ per epoch, prices between 0
+/// and 100 EQ per unit; Ferdie provides the resource and receives `μ·x`.
+pub fn demo_market() -> MarketParams<AccountId> {
+	MarketParams {
+		capacity: FixedU128::from_u32(DEMO_CAPACITY),
+		unit_fee: FixedU128::from_rational(1, 10),
+		fixed_fee: FixedU128::from_rational(1, 2),
+		// At most 1/L is used, where L bounds |S'|: ≈ 40 blocks from the floor to μ*.
+		step_rule: StepRule::DualAscent { eta: FixedU128::from_rational(1, 10) },
+		price_floor: FixedU128::from_u32(0),
+		price_ceiling: FixedU128::from_u32(100),
+		epoch_length: 10,
+		tolerance: FixedU128::from_rational(1, 1000),
+		payee: Sr25519Keyring::Ferdie.to_account_id(),
+	}
+}
+
+/// The demo market's bidders and their log-utility agents `(α, β in tenths)`, drawn from the
+/// paper's ranges α ∈ [5, 20], β ∈ [0.5, 5].
+pub fn demo_bidders() -> Vec<(Sr25519Keyring, DemandCurve)> {
+	let agent = |alpha: u32, beta_tenths: u128| DemandCurve::LogUtility {
+		alpha: FixedU128::from_u32(alpha),
+		beta: FixedU128::from_rational(beta_tenths, 10),
+	};
+	vec![
+		(Sr25519Keyring::Alice, agent(20, 10)),
+		(Sr25519Keyring::Bob, agent(15, 5)),
+		(Sr25519Keyring::Charlie, agent(10, 20)),
+		(Sr25519Keyring::Dave, agent(8, 10)),
+		(Sr25519Keyring::Eve, agent(12, 30)),
+	]
+}
+
+/// What a chain starts with beyond its accounts and authorities.
+struct ChainSetup {
+	/// The sudo key, if the chain has one.
+	sudo: Option<AccountId>,
+	/// How long referenda take.
+	track_timings: TrackTimings,
+	/// Markets created at genesis, and the demands placed in them.
+	markets: Vec<MarketParams<AccountId>>,
+	demands: Vec<(MarketId, AccountId, DemandCurve, Balance)>,
+}
+
+/// The genesis state of a chain with the given authorities, endowed accounts and setup.
 fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
-	root: AccountId,
+	setup: ChainSetup,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -29,7 +92,12 @@ fn testnet_genesis(
 		grandpa: pallet_grandpa::GenesisConfig {
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: setup.sudo },
+		origins: OriginsConfig { track_timings: setup.track_timings },
+		contract_equilibrium: ContractEquilibriumConfig {
+			markets: setup.markets,
+			demands: setup.demands,
+		},
 	})
 }
 
@@ -47,16 +115,26 @@ fn endowed_development_accounts() -> Vec<AccountId> {
 		.collect()
 }
 
-/// The `development` preset: Alice alone authors and finalizes blocks.
+/// The `development` preset: Alice alone authors and finalizes blocks and holds the sudo key;
+/// referenda take a few blocks; the demo market runs from the first block.
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		endowed_development_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		ChainSetup {
+			sudo: Some(Sr25519Keyring::Alice.to_account_id()),
+			track_timings: TrackTimings::Development,
+			markets: vec![demo_market()],
+			demands: demo_bidders()
+				.into_iter()
+				.map(|(bidder, curve)| (0, bidder.to_account_id(), curve, DEMO_BUDGET))
+				.collect(),
+		},
 	)
 }
 
-/// The `local_testnet` preset: Alice and Bob author and finalize blocks.
+/// The `local_testnet` preset: Alice and Bob author and finalize blocks; there is no sudo key
+/// and referenda take days, as on a live network.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		vec![
@@ -64,7 +142,12 @@ pub fn local_config_genesis() -> Value {
 			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 		],
 		endowed_development_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		ChainSetup {
+			sudo: None,
+			track_timings: TrackTimings::Production,
+			markets: Vec::new(),
+			demands: Vec::new(),
+		},
 	)
 }
 

@@ -6,6 +6,7 @@
 //!
 //! The runtime is split by concern:
 //! - [`configs`]: one `Config` implementation per concern (system, consensus, monetary, governance);
+//! - [`governance`]: referenda with conviction voting, the custom origins and their tracks;
 //! - [`apis`]: the runtime APIs the node and clients call;
 //! - [`genesis_config_presets`]: the `development` and `local_testnet` genesis presets.
 
@@ -25,6 +26,7 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod governance;
 
 use alloc::vec::Vec;
 use sp_runtime::{
@@ -227,4 +229,23 @@ mod runtime {
 
 	#[runtime::pallet_index(10)]
 	pub type ContractEquilibrium = pallet_contract_equilibrium;
+
+	// Governance.
+	#[runtime::pallet_index(20)]
+	pub type Preimage = pallet_preimage;
+
+	#[runtime::pallet_index(21)]
+	pub type Scheduler = pallet_scheduler;
+
+	#[runtime::pallet_index(22)]
+	pub type Origins = governance::origins;
+
+	#[runtime::pallet_index(23)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+
+	#[runtime::pallet_index(24)]
+	pub type Referenda = pallet_referenda;
+
+	#[runtime::pallet_index(25)]
+	pub type Treasury = pallet_treasury;
 }

@@ -1,28 +1,19 @@
 //! The contract-equilibrium market.
 
-use crate::{Balances, Runtime, RuntimeEvent, RuntimeHoldReason, UNIT};
-use frame_support::{
-	parameter_types,
-	traits::{ConstU128, ConstU32},
-	PalletId,
-};
+use crate::{configs::TreasuryAccount, Balances, Runtime, RuntimeEvent, RuntimeHoldReason, UNIT};
+use frame_support::traits::EitherOf;
+use frame_support::traits::{ConstU128, ConstU32};
 use frame_system::EnsureRoot;
-use sp_runtime::traits::AccountIdConversion;
-
-/// The pallet id whose account receives the fees `τ·x + g` (the treasury's conventional id).
-pub const TREASURY_PALLET_ID: PalletId = PalletId(*b"py/trsry");
-
-parameter_types! {
-	/// The treasury's account: where market fees go.
-	pub TreasuryAccount: crate::AccountId = TREASURY_PALLET_ID.into_account_truncating();
-}
 
 impl pallet_contract_equilibrium::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	/// Root creates and tunes markets (through sudo on development chains).
-	type MarketAdminOrigin = EnsureRoot<crate::AccountId>;
+	/// A referendum on the `market_admin` track (or root: a root referendum, or sudo on a
+	/// development chain) creates and tunes markets.
+	type MarketAdminOrigin =
+		EitherOf<EnsureRoot<crate::AccountId>, crate::governance::EnsureMarketAdmin>;
+	/// Fees `τ·x + g` go to the treasury.
 	type FeeDestination = TreasuryAccount;
 	/// Prices are in whole EQ; EQ has 12 decimals.
 	type BalanceUnit = ConstU128<UNIT>;

@@ -1,11 +1,12 @@
 //! The `Config` of every pallet in the runtime, one file per concern.
 
 mod consensus;
+mod governance;
 mod market;
 mod monetary;
 mod system;
 
 pub use consensus::*;
-pub use market::*;
+pub use governance::*;
 pub use monetary::*;
 pub use system::*;
