@@ -8,7 +8,7 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::ConstU32,
 	weights::{
-		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		Weight,
 	},
 };
@@ -54,7 +54,9 @@ impl frame_system::Config for Runtime {
 	type Nonce = Nonce;
 	type Hash = Hash;
 	type BlockHashCount = BlockHashCount;
-	type DbWeight = RocksDbWeight;
+	/// The node stores state in ParityDB (see `node/`), so reads and writes cost ParityDB's
+	/// reference weights.
+	type DbWeight = ParityDbWeight;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
