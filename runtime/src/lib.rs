@@ -1,8 +1,9 @@
 //! # The contract-equilibrium runtime
 //!
 //! A FRAME runtime for a sovereign chain with Aura block production, GRANDPA finality, the native
-//! token (`pallet-balances`), transaction fees with a congestion-aware fee multiplier and, for
-//! development chains only, `pallet-sudo`.
+//! token (`pallet-balances`), transaction fees with a congestion-aware fee multiplier, the
+//! contract-equilibrium market, token-holder governance (referenda with conviction voting, a
+//! `market_admin` track, the treasury) and, with a key on development chains only, `pallet-sudo`.
 //!
 //! The runtime is split by concern:
 //! - [`configs`]: one `Config` implementation per concern (system, consensus, monetary, governance);
@@ -81,7 +82,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("contract-equilibrium"),
 	impl_name: alloc::borrow::Cow::Borrowed("contract-equilibrium"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
