@@ -50,8 +50,11 @@ impl pallet_preimage::Config for Runtime {
 
 parameter_types! {
 	/// Scheduled calls (enacted proposals) may use 80 % of a block.
-	pub MaximumSchedulerWeight: Weight =
-		Perbill::from_percent(80) * RuntimeBlockWeights::get().max_block;
+	pub MaximumSchedulerWeight: Weight = {
+		let max_block = RuntimeBlockWeights::get().max_block;
+		let share = Perbill::from_percent(80);
+		Weight::from_parts(share.mul_floor(max_block.ref_time()), share.mul_floor(max_block.proof_size()))
+	};
 }
 
 /// The scheduler: dispatches passed proposals and wakes referenda up when they need a decision.
@@ -159,6 +162,25 @@ impl pallet_treasury::Config for Runtime {
 	type BalanceConverter = UnityAssetBalanceConversion;
 	type PayoutPeriod = PayoutPeriod;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = ();
+	type BenchmarkHelper = TreasuryBenchmarkHelper;
 	type BlockNumberProvider = System;
+}
+
+/// Arguments for the treasury's benchmarks. Their payouts are 100 planck, below the existential
+/// deposit, so each beneficiary is made an existing account first (as the beneficiary of a real
+/// spend would be); otherwise the payout benchmarks fail with `PayoutError`.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct TreasuryBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_treasury::ArgumentsFactory<(), AccountId> for TreasuryBenchmarkHelper {
+	fn create_asset_kind(_seed: u32) {}
+
+	fn create_beneficiary(seed: [u8; 32]) -> AccountId {
+		use frame_support::traits::fungible::Mutate;
+		let beneficiary = AccountId::from(seed);
+		<Balances as Mutate<AccountId>>::mint_into(&beneficiary, crate::EXISTENTIAL_DEPOSIT)
+			.expect("minting the existential deposit into a new account succeeds");
+		beneficiary
+	}
 }
