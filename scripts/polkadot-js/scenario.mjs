@@ -144,14 +144,17 @@ let node = null;
 let api = null;
 let stopping = null;
 let interrupted = null; // the signal or time limit that stopped the run
-/** Stops the node first (SIGTERM, then SIGKILL after 10 s), then closes the connection. */
+/**
+ * Closes the connection first (at most 3 s; otherwise the provider keeps reconnecting to the
+ * stopping node), then stops the node (SIGTERM, then SIGKILL after 10 s).
+ */
 async function shutdown() {
   stopping ??= (async () => {
+    if (api) await Promise.race([api.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 3_000))]);
     if (node) {
       const result = await node.stop();
       say(`node stopped (pid ${node.pid}, ${result?.signal ?? `exit ${result?.code}`})`);
     }
-    if (api) await Promise.race([api.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 3_000))]);
   })();
   return stopping;
 }
