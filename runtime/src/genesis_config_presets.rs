@@ -71,8 +71,9 @@ struct ChainSetup {
 	sudo: Option<AccountId>,
 	/// How long referenda take.
 	track_timings: TrackTimings,
-	/// Markets created at genesis, and the demands placed in them.
+	/// Markets created at genesis.
 	markets: Vec<MarketParams<AccountId>>,
+	/// Demands placed in them at genesis: `(market, bidder, curve, budget)`.
 	demands: Vec<(MarketId, AccountId, DemandCurve, Balance)>,
 }
 
