@@ -1,0 +1,135 @@
+//! A test runtime: System, Balances and the intermediated-trade pallet.
+
+#![allow(clippy::arithmetic_side_effects)]
+
+use crate as pallet_intermediated_trade;
+use frame_support::{
+	derive_impl,
+	traits::{ConstU128, ConstU32, ConstU64},
+};
+use sp_runtime::BuildStorage;
+
+/// A test account.
+pub type AccountId = u64;
+/// A test balance.
+pub type Balance = u128;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+/// One whole token: 12 decimals, as on the chain.
+pub const UNIT: Balance = 1_000_000_000_000;
+/// Each dealer's contingent deposit.
+pub const DEALER_DEPOSIT: Balance = 90 * UNIT;
+/// The round's storage deposit.
+pub const ROUND_DEPOSIT: Balance = UNIT;
+/// Blocks to join, to reveal, and for each offer or acceptance.
+pub const JOIN_WINDOW: u64 = 5;
+/// Blocks to reveal.
+pub const REVEAL_WINDOW: u64 = 4;
+/// Blocks per offer or acceptance.
+pub const STEP_WINDOW: u64 = 3;
+/// The most rounds in progress.
+pub const MAX_ROUNDS: u32 = 4;
+/// What every test account holds at genesis.
+pub const ENDOWMENT: Balance = 1_000 * UNIT;
+/// BDrm, BDmm, RM, MM and a stranger.
+pub const BD_RM: AccountId = 1;
+/// BDmm.
+pub const BD_MM: AccountId = 2;
+/// RM.
+pub const RM: AccountId = 3;
+/// MM.
+pub const MM: AccountId = 4;
+/// Someone else.
+pub const STRANGER: AccountId = 5;
+/// An account that was never endowed.
+pub const NOBODY: AccountId = 99;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+
+	#[runtime::pallet_index(2)]
+	pub type IntermediatedTrade = pallet_intermediated_trade;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<1_000_000>;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+impl pallet_intermediated_trade::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type BalanceUnit = ConstU128<UNIT>;
+	type DealerDeposit = ConstU128<DEALER_DEPOSIT>;
+	type RoundDeposit = ConstU128<ROUND_DEPOSIT>;
+	type JoinWindow = ConstU64<JOIN_WINDOW>;
+	type RevealWindow = ConstU64<REVEAL_WINDOW>;
+	type StepWindow = ConstU64<STEP_WINDOW>;
+	type MaxRounds = ConstU32<MAX_ROUNDS>;
+	type WeightInfo = ();
+}
+
+/// Externalities with accounts 1..=20 endowed, at block 1.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let balances: Vec<(AccountId, Balance)> = (1..=20).map(|who| (who, ENDOWMENT)).collect();
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Runs `test` in fresh externalities, then checks the pallet's invariants.
+pub fn build_and_execute<R>(test: impl FnOnce() -> R) -> R {
+	new_test_ext().execute_with(|| {
+		let result = test();
+		IntermediatedTrade::do_try_state().expect("invariants hold after the test");
+		result
+	})
+}
+
+/// Runs the hooks of the blocks after the current one, up to block `number`, checking the
+/// invariants after each. Events are kept for the last block only, as on a chain.
+pub fn run_to_block(number: u64) {
+	use frame_support::traits::Hooks;
+	while System::block_number() < number {
+		let next = System::block_number() + 1;
+		System::reset_events();
+		System::set_block_number(next);
+		IntermediatedTrade::on_initialize(next);
+		IntermediatedTrade::do_try_state().expect("invariants hold after every block");
+	}
+}
