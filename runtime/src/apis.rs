@@ -253,7 +253,8 @@ impl_runtime_apis! {
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use crate::{
-				Balances, ConvictionVoting, Preimage, Referenda, Scheduler, Sudo, Timestamp, Treasury,
+				Balances, ConvictionVoting, IntermediatedTrade, Preimage, Referenda, Scheduler, Sudo,
+				Timestamp, Treasury,
 			};
 
 			let mut list = Vec::<BenchmarkList>::new();
@@ -271,7 +272,8 @@ impl_runtime_apis! {
 			use frame_support::traits::TrackedStorageKey;
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use crate::{
-				Balances, ConvictionVoting, Preimage, Referenda, Scheduler, Sudo, Timestamp, Treasury,
+				Balances, ConvictionVoting, IntermediatedTrade, Preimage, Referenda, Scheduler, Sudo,
+				Timestamp, Treasury,
 			};
 
 			impl frame_system_benchmarking::Config for Runtime {}

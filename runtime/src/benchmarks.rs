@@ -11,4 +11,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_conviction_voting, ConvictionVoting]
 	[pallet_referenda, Referenda]
 	[pallet_treasury, Treasury]
+	[pallet_intermediated_trade, IntermediatedTrade]
 );

@@ -3,7 +3,9 @@
 //! A FRAME runtime for a sovereign chain with Aura block production, GRANDPA finality, the native
 //! token (`pallet-balances`), transaction fees with a congestion-aware fee multiplier, the
 //! contract-equilibrium market, token-holder governance (referenda with conviction voting, a
-//! `market_admin` track, the treasury) and, with a key on development chains only, `pallet-sudo`.
+//! `market_admin` track, the treasury), the intermediated-trade contract for repo rounds between
+//! two clients and their broker-dealers and, with a key on development chains only,
+//! `pallet-sudo`.
 //!
 //! The runtime is split by concern:
 //! - [`configs`]: one `Config` implementation per concern (system, consensus, monetary, governance);
@@ -82,7 +84,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("contract-equilibrium"),
 	impl_name: alloc::borrow::Cow::Borrowed("contract-equilibrium"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -249,4 +251,8 @@ mod runtime {
 
 	#[runtime::pallet_index(25)]
 	pub type Treasury = pallet_treasury;
+
+	// Intermediated trade.
+	#[runtime::pallet_index(30)]
+	pub type IntermediatedTrade = pallet_intermediated_trade;
 }

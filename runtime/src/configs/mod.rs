@@ -2,6 +2,7 @@
 
 mod consensus;
 mod governance;
+mod intermediated_trade;
 mod market;
 mod monetary;
 mod system;
