@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// Plays rounds of the intermediated-trade contract (pallet index 30) on a live development chain,
+// as its four participants would from Polkadot.js:
+//
+//   1. funds four fresh accounts from Alice: BDrm, BDmm, RM and MM (1 000 EQ each);
+//   2. round 1, the worked example D(r) = r, S(r) = 10 − r: BDrm opens the round with its
+//      commitment blake2_256(SCALE((dealer, report, salt))) computed here exactly as the chain
+//      does, BDmm joins with its own; a stranger's reveal fails with WrongParty; both reveal; the
+//      contract's TradingInstructions must be Q* = 2.5, r_mm = 2.5, r_rm = 7.5, r_bd = 5; then
+//      the fixed sequence BDmm → MM offer/accept, BDrm → RM offer/accept, BDrm → BDmm
+//      offer/accept; checks the three RepoLegRecorded, RoundSettled's payments (RM 18.75 EQ; MM,
+//      BDmm and BDrm 6.25 EQ each) and every balance to the planck (fees from
+//      TransactionFeePaid), and that nothing stays held;
+//   3. round 2: BDmm reveals another report than the one it committed to; checks Deviated,
+//      RoundAborted { BadReveal } and that its 100 EQ deposit went to the other three.
+//
+// Without --url it starts its own throw-away node (`--dev --tmp --sealing instant`, free ports:
+// one block per transaction) and always stops it. With --url it uses a running dev chain
+// (scripts/dev-chain; Aura or instant sealing). Exit 0 when every check passed, 1 otherwise.
+
+import { parseArgs } from 'node:util';
+import { randomAsU8a, blake2AsU8a } from '@polkadot/util-crypto';
+import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { DispatchFailed, connect, findEvent, keyPair, signAndWait } from './lib/chain.mjs';
+import { eqToPlanck, formatEq, formatFixed, toFixed } from './lib/fixed.mjs';
+import { defaultNodeBinary, startNode } from './lib/node.mjs';
+
+const USAGE = `usage: scripts/intermediated-trade [--url ws://127.0.0.1:9944] [--node PATH] [--time-limit SECONDS]
+  --url URL         use a running development chain (default: start a throw-away node)
+  --node PATH       the equilibrium-node binary (default: the release build)
+  --time-limit S    stop everything and fail after S seconds (default 300)`;
+
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      node: { type: 'string', default: defaultNodeBinary() },
+      'time-limit': { type: 'string', default: '300' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  console.error(`error: ${error.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const TIME_LIMIT_S = Number(options['time-limit']);
+
+const say = (...args) => console.log(...args);
+const started = Date.now();
+const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+let node = null;
+let api = null;
+let failures = 0;
+
+function check(condition, what, detail = '') {
+  if (condition) say(`  ✓ ${what}`);
+  else {
+    failures += 1;
+    say(`  ✗ ${what}${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+process.on('exit', () => node?.killNow());
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(130));
+const timeLimit = setTimeout(() => {
+  console.error(`the time limit of ${TIME_LIMIT_S} s was reached`);
+  process.exit(1);
+}, TIME_LIMIT_S * 1000);
+
+// ---------------------------------------------------------------------------------------------
+// Reports, commitments and accounting.
+
+const FUNDING = eqToPlanck('1000');
+const zero = 0n;
+const demand = (chokeRate, slope, hurdle = zero) => ({ schedule: { Demand: { chokeRate, slope } }, hurdle });
+const supply = (reservationRate, slope, hurdle = zero) => ({ schedule: { Supply: { reservationRate, slope } }, hurdle });
+
+/** The report's type name in the metadata (the `report` argument of `reveal`). */
+const reportType = () => api.tx.intermediatedTrade.reveal.meta.args[1].type.toString();
+
+/** blake2_256(SCALE((dealer, report, salt))): the tuple's encoding is the concatenation. */
+function commitment(dealer, report, salt) {
+  const encoded = u8aConcat(
+    api.createType('AccountId', dealer).toU8a(),
+    api.createType(reportType(), report).toU8a(),
+    salt,
+  );
+  return blake2AsU8a(encoded, 256);
+}
+
+const fees = new Map(); // address → planck paid in fees since the start
+
+/** Signs and waits, adding the fee to the signer's account; returns the result. */
+async function send(tx, pair, label) {
+  const result = await signAndWait(api, tx, pair, { label });
+  fees.set(pair.address, (fees.get(pair.address) ?? 0n) + result.fee);
+  return result;
+}
+
+/** Expects `tx` to fail with `errorName`; accounts for its fee. */
+async function expectFailure(tx, pair, label, errorName) {
+  try {
+    await signAndWait(api, tx, pair, { label });
+    check(false, `${label} fails with ${errorName}`, 'it succeeded');
+  } catch (error) {
+    if (!(error instanceof DispatchFailed)) throw error;
+    fees.set(pair.address, (fees.get(pair.address) ?? 0n) + error.fee);
+    check(error.errorName === errorName, `${label} fails with ${errorName}`, `got ${error.errorName}`);
+  }
+}
+
+const free = async (pair) => (await api.query.system.account(pair.address)).data.free.toBigInt();
+const heldByPallet = async (pair) => {
+  const holds = await api.query.balances.holds(pair.address);
+  return holds
+    .filter((hold) => hold.id.isIntermediatedTrade)
+    .reduce((sum, hold) => sum + hold.amount.toBigInt(), 0n);
+};
+const event = (result, method) => findEvent(api, result.events, 'intermediatedTrade', method);
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  say(`intermediated-trade round on a development chain, time limit ${TIME_LIMIT_S} s`);
+  let url = options.url;
+  if (!url) {
+    node = await startNode({ binary: options.node, sealing: 'instant' });
+    url = node.url;
+    say(`node ${options.node} (pid ${node.pid}) on ${url}, --sealing instant, log ${node.logFile}`);
+  }
+  api = await connect(url);
+  say(`connected: ${await api.rpc.system.chain()}, spec ${api.runtimeVersion.specName} v${api.runtimeVersion.specVersion} [${seconds()} s]`);
+  const consts = api.consts.intermediatedTrade;
+  const dealerDeposit = consts.dealerDeposit.toBigInt();
+  say(`constants: dealer deposit ${formatEq(dealerDeposit)} EQ, round deposit ${formatEq(consts.roundDeposit.toBigInt())} EQ, windows join ${consts.joinWindow} / reveal ${consts.revealWindow} / step ${consts.stepWindow} blocks`);
+
+  // Fresh participants (a run on a persistent chain gets fresh ones each time).
+  const tag = Date.now().toString(36);
+  const alice = keyPair('//Alice');
+  const bdrm = keyPair(`//IntermediatedTrade/${tag}/BDrm`);
+  const bdmm = keyPair(`//IntermediatedTrade/${tag}/BDmm`);
+  const rm = keyPair(`//IntermediatedTrade/${tag}/RM`);
+  const mm = keyPair(`//IntermediatedTrade/${tag}/MM`);
+  const stranger = keyPair('//Eve');
+  const parties = { BDrm: bdrm, BDmm: bdmm, RM: rm, MM: mm };
+  say('\nfunding the participants from Alice:');
+  for (const [name, pair] of Object.entries(parties)) {
+    await send(api.tx.balances.transferKeepAlive(pair.address, FUNDING), alice, `fund ${name}`);
+    say(`  ${name.padEnd(4)} ${pair.address}  ${formatEq(FUNDING)} EQ`);
+  }
+  const start = {};
+  for (const [name, pair] of Object.entries(parties)) start[name] = await free(pair);
+
+  // --- Round 1: the worked example -------------------------------------------------------------
+  say('\nround 1: D(r) = r (MM, reported by BDmm), S(r) = 10 − r (RM, reported by BDrm), no hurdles');
+  const rmReport = demand(toFixed('10'), toFixed('1'));
+  const mmReport = supply(toFixed('0'), toFixed('1'));
+  const rmSalt = randomAsU8a(32);
+  const mmSalt = randomAsU8a(32);
+  const it = api.tx.intermediatedTrade;
+
+  const opened = await send(it.openRound(bdmm.address, rm.address, mm.address, commitment(bdrm.address, rmReport, rmSalt)), bdrm, 'open_round');
+  const round = event(opened, 'RoundOpened').data.round.toNumber();
+  say(`  BDrm opened round ${round} with commitment ${u8aToHex(commitment(bdrm.address, rmReport, rmSalt)).slice(0, 18)}…`);
+  check((await heldByPallet(bdrm)) === dealerDeposit + consts.roundDeposit.toBigInt(), 'BDrm holds its dealer deposit and the round deposit');
+  await send(it.joinRound(round, commitment(bdmm.address, mmReport, mmSalt)), bdmm, 'join_round');
+  say('  BDmm joined and committed');
+  await expectFailure(it.reveal(round, rmReport, rmSalt), stranger, 'a stranger\'s reveal', 'IntermediatedTrade.WrongParty');
+  await send(it.reveal(round, rmReport, rmSalt), bdrm, 'BDrm reveal');
+  const revealed = await send(it.reveal(round, mmReport, mmSalt), bdmm, 'BDmm reveal');
+  const instructions = event(revealed, 'TradingInstructions');
+  check(instructions !== undefined, 'both reveals open their commitments (computed here) and the contract sends instructions');
+  const terms = instructions.data.terms;
+  const t = {
+    quantity: terms.quantity.toBigInt(),
+    mmRate: terms.mmRate.toBigInt(),
+    rmRate: terms.rmRate.toBigInt(),
+    bdRate: terms.bdRate.toBigInt(),
+  };
+  say(`  terms: Q* = ${formatFixed(t.quantity)}, r_mm = ${formatFixed(t.mmRate)}, r_rm = ${formatFixed(t.rmRate)}, r_bd = ${formatFixed(t.bdRate)}`);
+  check(t.quantity === toFixed('2.5') && t.mmRate === toFixed('2.5') && t.rmRate === toFixed('7.5') && t.bdRate === toFixed('5'),
+    'Q* = 2.5, r_mm = 2.5, r_rm = 7.5, r_bd = 5');
+
+  await expectFailure(it.offer(round, t.quantity, t.rmRate), bdmm, 'an offer on other terms', 'IntermediatedTrade.TermsMismatch');
+  const steps = [
+    ['BDmm offers MM r_mm', it.offer, bdmm, t.mmRate],
+    ['MM accepts', it.accept, mm, t.mmRate],
+    ['BDrm offers RM r_rm', it.offer, bdrm, t.rmRate],
+    ['RM accepts (its interest is held)', it.accept, rm, t.rmRate],
+    ['BDrm offers BDmm r_bd', it.offer, bdrm, t.bdRate],
+    ['BDmm accepts: the round settles', it.accept, bdmm, t.bdRate],
+  ];
+  let settled = null;
+  for (const [label, call, pair, rate] of steps) {
+    const result = await send(call(round, t.quantity, rate), pair, label);
+    const ok = event(result, label.includes('offers') ? 'OfferMade' : 'OfferAccepted') !== undefined;
+    check(ok, `${label} (${formatFixed(rate)})`);
+    settled = result;
+  }
+  const legs = settled.events.filter(({ event: e }) => api.events.intermediatedTrade.RepoLegRecorded.is(e));
+  check(legs.length === 3, 'three repo legs recorded (MM → BDmm → BDrm → RM, cash off-chain)');
+  for (const { event: e } of legs) {
+    const leg = e.data.leg;
+    say(`    leg: cash lender ${leg.cashLender.toString().slice(0, 8)}… → borrower ${leg.cashBorrower.toString().slice(0, 8)}…, Q ${formatFixed(leg.quantity.toBigInt())} at ${formatFixed(leg.rate.toBigInt())}, interest ${formatEq(leg.interest.toBigInt())} EQ`);
+  }
+  const payments = event(settled, 'RoundSettled').data.payments;
+  const p = {
+    rm: payments.rmPaid.toBigInt(),
+    mm: payments.mmReceived.toBigInt(),
+    bdmm: payments.mmDealerReceived.toBigInt(),
+    bdrm: payments.rmDealerReceived.toBigInt(),
+  };
+  say(`  payments: RM paid ${formatEq(p.rm)} EQ; MM ${formatEq(p.mm)}, BDmm ${formatEq(p.bdmm)}, BDrm ${formatEq(p.bdrm)} EQ`);
+  check(p.rm === eqToPlanck('18.75') && p.mm === eqToPlanck('6.25') && p.bdmm === eqToPlanck('6.25') && p.bdrm === eqToPlanck('6.25'),
+    'RM pays 18.75 EQ; MM and each dealer receive 6.25 EQ');
+  const expectedDelta = { BDrm: p.bdrm, BDmm: p.bdmm, RM: -p.rm, MM: p.mm };
+  for (const [name, pair] of Object.entries(parties)) {
+    const delta = (await free(pair)) - start[name] + (fees.get(pair.address) ?? 0n);
+    check(delta === expectedDelta[name], `${name}: free balance moved by ${formatEq(expectedDelta[name] < 0n ? -expectedDelta[name] : expectedDelta[name])} EQ ${expectedDelta[name] < 0n ? 'down' : 'up'} plus fees, to the planck`, `got ${delta}`);
+    check((await heldByPallet(pair)) === 0n, `${name}: nothing held by the pallet`);
+  }
+  check((await api.query.intermediatedTrade.rounds(round)).isNone, `round ${round} removed from storage`);
+
+  // --- Round 2: a bad reveal ------------------------------------------------------------------
+  say('\nround 2: BDmm reveals a report other than the one it committed to');
+  const before = {};
+  for (const [name, pair] of Object.entries(parties)) before[name] = { free: await free(pair), fees: fees.get(pair.address) ?? 0n };
+  // Fresh salts every round: a reused salt would let anyone test guesses against the new
+  // commitment with the salt revealed in the previous round.
+  const rmSalt2 = randomAsU8a(32);
+  const mmSalt2 = randomAsU8a(32);
+  const opened2 = await send(it.openRound(bdmm.address, rm.address, mm.address, commitment(bdrm.address, rmReport, rmSalt2)), bdrm, 'open_round');
+  const round2 = event(opened2, 'RoundOpened').data.round.toNumber();
+  await send(it.joinRound(round2, commitment(bdmm.address, mmReport, mmSalt2)), bdmm, 'join_round');
+  await send(it.reveal(round2, rmReport, rmSalt2), bdrm, 'BDrm reveal');
+  const bad = await send(it.reveal(round2, supply(toFixed('0'), toFixed('1'), toFixed('1')), mmSalt2), bdmm, 'BDmm bad reveal');
+  const deviated = event(bad, 'Deviated');
+  const aborted = event(bad, 'RoundAborted');
+  check(deviated?.data.who.toString() === bdmm.address && deviated.data.forfeited.toBigInt() === dealerDeposit,
+    `Deviated: BDmm forfeits ${formatEq(dealerDeposit)} EQ`);
+  check(aborted?.data.reason.isBadReveal === true, 'RoundAborted { reason: BadReveal }');
+  const share = dealerDeposit / 3n;
+  const expected2 = { BDrm: dealerDeposit - 2n * share, BDmm: -dealerDeposit, RM: share, MM: share };
+  for (const [name, pair] of Object.entries(parties)) {
+    const feesNow = (fees.get(pair.address) ?? 0n) - before[name].fees;
+    const delta = (await free(pair)) - before[name].free + feesNow;
+    check(delta === expected2[name], `${name}: ${expected2[name] < 0n ? '−' : '+'}${formatEq(expected2[name] < 0n ? -expected2[name] : expected2[name])} EQ (plus fees)`, `got ${delta}`);
+    check((await heldByPallet(pair)) === 0n, `${name}: nothing held by the pallet`);
+  }
+
+  say(`\n${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} [${seconds()} s]`);
+  return failures === 0 ? 0 : 1;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(`error: ${error?.stack ?? error}`);
+  if (node) console.error(`the node's log: ${node.logFile}\n${node.tail(20)}`);
+} finally {
+  clearTimeout(timeLimit);
+  if (api) await Promise.race([api.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 3_000))]);
+  if (node) await node.stop();
+}
+process.exit(code);
