@@ -1,15 +1,17 @@
 //! Who bids: the fixed fee `g` decides participation.
 //!
 //! In the paper an agent pays `g` only when `x > 0`, so an agent whose best payoff does not cover
-//! `g` stays out. The chain itself charges `g` to every bid with a positive allocation; it is the
-//! agent who decides whether to place a bid. The simulator models that decision: agent `i` bids
-//! at price `μ` iff its best payoff is positive,
+//! `g` stays out. On chain a declared agent is never charged `g` for an allocation not worth it
+//! (settlement allocates it nothing), but it still counts in the price while it bids, so it is
+//! the agent who decides whether to place a bid. The simulator models that decision: agent `i`
+//! bids at price `μ` iff its best payoff covers the fees,
 //!
 //! ```text
-//! α·ln(1 + x) − β·x − (μ + τ)·x − g > 0,   x = x_i(μ) the chain's best response,
+//! α·ln(1 + x) − β·x − (μ + τ)·x − g ≥ 0,   x = x_i(μ) the chain's best response,
 //! ```
 //!
-//! computed with the chain's own [`quote`] (allocation and payment) and [`total_surplus`].
+//! computed with the chain's own test, which the chain's settlement applies too: an agent that
+//! bids where this fails is allocated nothing.
 //!
 //! Who bids moves the clearing price, and the clearing price moves who bids. The simulator takes
 //! the participation equilibrium reached by exits: start with every agent who would bid at the
@@ -19,18 +21,19 @@
 //! cover `g` again at the final, lower price; such agents are counted
 //! ([`Entry::would_reenter`]) and reported rather than hidden.
 
-use contract_equilibrium_primitives::{
-	clearing_price, quote, total_surplus, DemandCurve, FixedU128, MarketParams,
-};
+use contract_equilibrium_primitives::{clearing_price, DemandCurve, FixedU128, MarketParams};
 
-/// Whether an agent with demand `curve` bids in `market` at `price`: its best payoff, net of the
-/// fees `τ·x + g` and the price `μ·x`, is positive.
+/// Whether an agent with demand `curve` bids in `market` at `price`: its best response is worth
+/// its payment, fees included — the chain's own test
+/// ([`contract_equilibrium_primitives::covers_fixed_fee`]), which settlement also applies.
 pub fn covers_fixed_fee(curve: &DemandCurve, market: &MarketParams<u64>, price: FixedU128) -> bool {
-	let quote = quote(curve, market.unit_fee, market.fixed_fee, price);
-	if quote.allocation == FixedU128::from_inner(0) {
-		return false;
-	}
-	total_surplus([(curve, quote.allocation)]) > quote.payment
+	contract_equilibrium_primitives::covers_fixed_fee(
+		curve,
+		curve.demand_at(market.unit_fee, price),
+		market.unit_fee,
+		market.fixed_fee,
+		price,
+	)
 }
 
 /// The outcome of the entry process.

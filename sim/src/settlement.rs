@@ -1,16 +1,16 @@
 //! The chain's epoch settlement of a draw, and the first-best benchmark.
 //!
-//! [`settle`] does what the pallet's settlement does for bids with ample budgets: each bidder is
-//! allocated its demand at the posted price (the chain's [`DemandCurve::demand_at`]), the
-//! allocations are scaled pro rata to capacity when they exceed it (the chain's [`ration`]), and
-//! the epoch's metrics are the chain's [`total_surplus`], [`fairness`] and
-//! [`participation_rate`]. The paper's metrics are over all `n` agents, so the simulator also
+//! [`settle`] does what the pallet's settlement does for bids with ample budgets, with the
+//! chain's own [`allocate`]: each bidder is allocated its demand at the posted price, the
+//! allocations are scaled pro rata to capacity when they exceed it, and an agent whose allocation
+//! is not worth its payment (`g` included) gets nothing; the epoch's metrics are the chain's
+//! [`total_surplus`], [`fairness`] and [`participation_rate`]. The paper's metrics are over all `n` agents, so the simulator also
 //! evaluates fairness and participation with the agents who do not bid counted at zero.
 
 use crate::participation::Entry;
 use contract_equilibrium_primitives::{
-	clearing_price, fairness, participation_rate, ration, total_surplus, DemandCurve, FixedU128,
-	MarketParams, Perbill,
+	allocate, clearing_price, fairness, participation_rate, total_surplus, DemandCurve, FixedU128,
+	MarketParams, Order, Perbill,
 };
 use sp_arithmetic::traits::Saturating;
 
@@ -39,6 +39,11 @@ pub struct Outcome {
 	pub capacity_violation: bool,
 }
 
+/// A bid of `curve` whose budget never binds, as the simulator's bidders are.
+pub fn ample_budget(curve: DemandCurve, market: &MarketParams<u64>) -> Order {
+	Order { curve, budget: FixedU128::from_u32(u32::MAX), fixed_fee: market.fixed_fee }
+}
+
 /// Settles an epoch at `price`: the agents `bidders` (indices into `agents`) bid in `market`.
 pub fn settle(
 	agents: &[DemandCurve],
@@ -47,10 +52,11 @@ pub fn settle(
 	price: FixedU128,
 ) -> Outcome {
 	let curves: Vec<DemandCurve> = bidders.iter().map(|&index| agents[index]).collect();
-	let mut allocations: Vec<FixedU128> =
-		curves.iter().map(|curve| curve.demand_at(market.unit_fee, price)).collect();
-	let demand = sum(&allocations);
-	ration(&mut allocations, market.capacity);
+	let demand = curves.iter().fold(FixedU128::from_inner(0), |total, curve| {
+		total.saturating_add(curve.demand_at(market.unit_fee, price))
+	});
+	let orders: Vec<Order> = curves.iter().map(|&curve| ample_budget(curve, market)).collect();
+	let allocations = allocate(&orders, market, price);
 	let total_allocated = sum(&allocations);
 
 	let mut everyone = vec![FixedU128::from_inner(0); agents.len()];

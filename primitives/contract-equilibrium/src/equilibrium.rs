@@ -6,7 +6,7 @@
 //! add a constant. Hence `S(μ) − m` has a unique crossing when it changes sign, found here by
 //! bisection.
 
-use crate::{curve::DemandCurve, fixed::abs_diff, market::MarketParams};
+use crate::{fixed::abs_diff, market::MarketParams, order::Demand};
 use sp_arithmetic::traits::{Saturating, Zero};
 use sp_arithmetic::FixedU128;
 
@@ -22,7 +22,7 @@ pub struct DemandSnapshot {
 }
 
 /// `S(μ)` and its one-sided slopes at `price` under unit fee `unit_fee`.
-pub fn evaluate(curves: &[DemandCurve], unit_fee: FixedU128, price: FixedU128) -> DemandSnapshot {
+pub fn evaluate<D: Demand>(curves: &[D], unit_fee: FixedU128, price: FixedU128) -> DemandSnapshot {
 	let mut snapshot = DemandSnapshot {
 		demand: FixedU128::zero(),
 		slope_below: FixedU128::zero(),
@@ -38,8 +38,8 @@ pub fn evaluate(curves: &[DemandCurve], unit_fee: FixedU128, price: FixedU128) -
 }
 
 /// `S(μ)` alone.
-pub fn aggregate_demand(
-	curves: &[DemandCurve],
+pub fn aggregate_demand<D: Demand>(
+	curves: &[D],
 	unit_fee: FixedU128,
 	price: FixedU128,
 ) -> FixedU128 {
@@ -54,9 +54,16 @@ pub fn aggregate_demand(
 /// Sound because each agent's `|x'(μ)| = α/(β+τ+μ)²` (zero once it leaves) is largest at the
 /// lowest price, and an agent inactive at `floor` stays inactive above it; so the sum of the
 /// terms at `floor` bounds the slope of `S` anywhere in `[floor, ∞)`. Reported quantities do not
-/// depend on the price and add nothing.
-pub fn lipschitz_bound(curves: &[DemandCurve], unit_fee: FixedU128, floor: FixedU128) -> FixedU128 {
-	evaluate(curves, unit_fee, floor).slope_below
+/// depend on the price and add nothing. Orders backed by budgets use their own bound
+/// ([`Demand::steepest_slope_from`]).
+pub fn lipschitz_bound<D: Demand>(
+	curves: &[D],
+	unit_fee: FixedU128,
+	floor: FixedU128,
+) -> FixedU128 {
+	curves.iter().fold(FixedU128::zero(), |sum, curve| {
+		sum.saturating_add(curve.steepest_slope_from(unit_fee, floor))
+	})
 }
 
 /// The exact contract-clearing price `μ*` within the market's bounds:
@@ -64,8 +71,8 @@ pub fn lipschitz_bound(curves: &[DemandCurve], unit_fee: FixedU128, floor: Fixed
 /// - `price_ceiling` when demand exceeds capacity even there (`S(ceiling) > m`);
 /// - otherwise the price where `S` crosses `m`, by bisection to one unit of 10⁻¹⁸ (the lowest
 ///   price with `S(μ) ≤ m`).
-pub fn clearing_price<AccountId>(
-	curves: &[DemandCurve],
+pub fn clearing_price<D: Demand, AccountId>(
+	curves: &[D],
 	params: &MarketParams<AccountId>,
 ) -> FixedU128 {
 	let clears = |price| aggregate_demand(curves, params.unit_fee, price) <= params.capacity;
@@ -97,6 +104,7 @@ pub fn clearing_price<AccountId>(
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::curve::DemandCurve;
 	use crate::market::{tests::paper_market, StepRule};
 	use crate::testing::{agent, fixed};
 
@@ -125,7 +133,7 @@ mod tests {
 		let curves = [agent(10.0, 1.5), agent(4.0, 1.5)];
 		assert_eq!(clearing_price(&curves, &market()), FixedU128::zero());
 		// No demand at all.
-		assert_eq!(clearing_price(&[], &market()), FixedU128::zero());
+		assert_eq!(clearing_price::<DemandCurve, u64>(&[], &market()), FixedU128::zero());
 	}
 
 	#[test]

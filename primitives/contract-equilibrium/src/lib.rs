@@ -21,6 +21,7 @@
 //!   clearing price `μ*`;
 //! - [`step`]: one price step per block, by projected dual ascent or the safeguarded
 //!   Newton–secant rule;
+//! - [`order`]: an [`Order`], a demand curve backed by a budget: what the chain counts;
 //! - [`settlement`]: quotes, pro-rata rationing and the epoch metrics (surplus, fairness);
 //! - [`fixed`]: fixed-point helpers with explicit rounding, and `ln(1 + x)`.
 
@@ -33,13 +34,17 @@ pub mod curve;
 pub mod equilibrium;
 pub mod fixed;
 pub mod market;
+pub mod order;
 pub mod settlement;
 pub mod step;
 
 pub use curve::{CurveError, DemandCurve};
 pub use equilibrium::{clearing_price, evaluate, lipschitz_bound, DemandSnapshot};
 pub use market::{MarketParams, ParamsError, StepRule};
-pub use settlement::{fairness, participation_rate, quote, ration, total_surplus, Quote};
+pub use order::{Demand, Order};
+pub use settlement::{
+	allocate, covers_fixed_fee, fairness, participation_rate, quote, ration, total_surplus, Quote,
+};
 pub use sp_arithmetic::{FixedI128, FixedU128, Perbill};
 pub use step::{next_price, PriceStep};
 

@@ -3,6 +3,8 @@
 use crate::{
 	curve::DemandCurve,
 	fixed::{ln_1p, mul},
+	market::MarketParams,
+	order::{Demand, Order},
 };
 use alloc::vec::Vec;
 use sp_arithmetic::traits::{Saturating, Zero};
@@ -61,6 +63,48 @@ pub fn ration(allocations: &mut [FixedU128], capacity: FixedU128) {
 		.unwrap_or(0);
 		*allocation = FixedU128::from_inner(share);
 	}
+}
+
+/// Whether an allocation `x` of `curve` at `price` is worth its price and fees to the agent, the
+/// paper's participation decision: `α·ln(1 + x) − β·x ≥ (μ + τ)·x + g`, with the value rounded
+/// down and the costs up. False for `x = 0`; true for a reported quantity with `x > 0` (its
+/// value is not known to the chain: reporting it is the agent's decision). The simulator's
+/// agents decide whether to bid with it; `docs/mechanism.md` explains why settlement does not
+/// veto allocations with it.
+pub fn covers_fixed_fee(
+	curve: &DemandCurve,
+	allocation: FixedU128,
+	unit_fee: FixedU128,
+	fixed_fee: FixedU128,
+	price: FixedU128,
+) -> bool {
+	if allocation.is_zero() {
+		return false;
+	}
+	match curve {
+		DemandCurve::LogUtility { .. } => {
+			total_surplus([(curve, allocation)])
+				>= payment_for(allocation, unit_fee, fixed_fee, price)
+		},
+		DemandCurve::Quantity { .. } => true,
+	}
+}
+
+/// What each of `orders` is allocated when an epoch settles at `price`: its backed demand
+/// ([`Order`]: what its budget pays for, `g` included), rationed pro rata to the capacity when
+/// the total exceeds it ([`ration`]) — exactly the demand the price counted.
+///
+/// The sum never exceeds the capacity, and every positive allocation's payment
+/// `(μ + τ)·x + g` fits in its order's budget (up to rounding of a unit of 10⁻¹⁸).
+pub fn allocate<AccountId>(
+	orders: &[Order],
+	params: &MarketParams<AccountId>,
+	price: FixedU128,
+) -> Vec<FixedU128> {
+	let mut allocations: Vec<FixedU128> =
+		orders.iter().map(|order| order.demand_at(params.unit_fee, price)).collect();
+	ration(&mut allocations, params.capacity);
+	allocations
 }
 
 /// The total surplus the allocations create, `Σ α·ln(1 + x) − β·x` over log-utility agents
@@ -157,6 +201,49 @@ mod tests {
 		let mut allocations = [fixed(1.0), fixed(2.0)];
 		ration(&mut allocations, fixed(3.0));
 		assert_eq!(allocations, [fixed(1.0), fixed(2.0)]);
+	}
+
+	#[test]
+	fn allocations_are_backed_and_within_capacity() {
+		use crate::{market::tests::paper_market, market::StepRule, testing::agent};
+		// The attack of issue 11 (1): a report of 10⁹ units with a budget of 0.1 tokens (g = 1)
+		// next to an honest agent (α = 10, β = 0.5: 9 units at μ = 0) gets nothing, and the
+		// honest agent is not rationed.
+		let params = paper_market(StepRule::DualAscent { eta: fixed(0.1) });
+		let attacker = Order {
+			curve: DemandCurve::Quantity { x: fixed(1e9) },
+			budget: fixed(0.1),
+			fixed_fee: params.fixed_fee,
+		};
+		let honest =
+			Order { curve: agent(10.0, 0.5), budget: fixed(1e6), fixed_fee: params.fixed_fee };
+		assert_eq!(
+			allocate(&[attacker, honest], &params, FixedU128::zero()),
+			[FixedU128::zero(), fixed(9.0)]
+		);
+		// With a 51-token budget it is backed for (51 − 1)/0.5 = 100 units: rationed with the
+		// honest agent to capacity 100, and every payment fits its budget.
+		let attacker = Order { budget: fixed(51.0), ..attacker };
+		let allocations = allocate(&[attacker, honest], &params, FixedU128::zero());
+		let total = allocations.iter().fold(FixedU128::zero(), |s, x| s.saturating_add(*x));
+		assert!(total <= params.capacity);
+		assert!(
+			payment_for(allocations[0], params.unit_fee, params.fixed_fee, FixedU128::zero())
+				<= fixed(51.0)
+		);
+	}
+
+	#[test]
+	fn covers_fixed_fee_is_the_papers_participation_test() {
+		use crate::testing::agent;
+		// α = 5, β = 3.5, τ = 0.5 at μ = 0: x = 0.25, worth 5·ln 1.25 − 0.875 ≈ 0.24 against a
+		// payment of 0.125 + g.
+		let curve = agent(5.0, 3.5);
+		assert!(covers_fixed_fee(&curve, fixed(0.25), fixed(0.5), fixed(0.1), FixedU128::zero()));
+		assert!(!covers_fixed_fee(&curve, fixed(0.25), fixed(0.5), fixed(0.2), FixedU128::zero()));
+		assert!(!covers_fixed_fee(&curve, FixedU128::zero(), fixed(0.5), fixed(0.0), fixed(0.0)));
+		let report = DemandCurve::Quantity { x: fixed(1.0) };
+		assert!(covers_fixed_fee(&report, fixed(1.0), fixed(0.5), fixed(1e6), fixed(0.0)));
 	}
 
 	#[test]

@@ -20,10 +20,10 @@
 //! 10⁻¹⁸, never more.
 
 use crate::{
-	curve::DemandCurve,
 	equilibrium::{aggregate_demand, evaluate, lipschitz_bound},
 	fixed::{abs_diff, div, mul, mul_div},
 	market::{MarketParams, StepRule},
+	order::Demand,
 };
 use sp_arithmetic::traits::{One, Saturating, Zero};
 use sp_arithmetic::{traits::Bounded, FixedI128, FixedU128, Rounding};
@@ -53,8 +53,8 @@ pub fn signed_difference(a: FixedU128, b: FixedU128) -> FixedI128 {
 }
 
 /// Takes one step of `params.step_rule` from `price` against the demand `curves`.
-pub fn next_price<AccountId>(
-	curves: &[DemandCurve],
+pub fn next_price<D: Demand, AccountId>(
+	curves: &[D],
 	params: &MarketParams<AccountId>,
 	price: FixedU128,
 ) -> PriceStep {
@@ -94,8 +94,8 @@ pub fn next_price<AccountId>(
 
 /// The step size dual ascent uses: `min(eta, 1/L)` (just `eta` when no agent responds to the
 /// price, `L = 0`).
-pub fn effective_step_size<AccountId>(
-	curves: &[DemandCurve],
+pub fn effective_step_size<D: Demand, AccountId>(
+	curves: &[D],
 	params: &MarketParams<AccountId>,
 	eta: FixedU128,
 ) -> FixedU128 {
@@ -107,8 +107,8 @@ pub fn effective_step_size<AccountId>(
 	}
 }
 
-fn dual_ascent_target<AccountId>(
-	curves: &[DemandCurve],
+fn dual_ascent_target<D: Demand, AccountId>(
+	curves: &[D],
 	params: &MarketParams<AccountId>,
 	price: FixedU128,
 	demand: FixedU128,
@@ -122,8 +122,8 @@ fn dual_ascent_target<AccountId>(
 	}
 }
 
-fn newton_secant_target<AccountId>(
-	curves: &[DemandCurve],
+fn newton_secant_target<D: Demand, AccountId>(
+	curves: &[D],
 	params: &MarketParams<AccountId>,
 	price: FixedU128,
 	snapshot: crate::equilibrium::DemandSnapshot,
@@ -155,7 +155,13 @@ fn newton_secant_target<AccountId>(
 			.filter_map(|curve| curve.exit_price(params.unit_fee))
 			.max()
 			.unwrap_or_else(FixedU128::zero);
-		return highest_exit.min(price);
+		if highest_exit < price {
+			return highest_exit;
+		}
+		// Declared curves and orders backed by a budget always exit below a flat price. Should a
+		// demand model ever report a flat price above its exit bound, the step still makes
+		// progress: it descends towards the floor, as fast as the rule's cap allows.
+		return params.price_floor;
 	}
 	// The Newton point, rounded down, is at or below μ*.
 	let newton = price
@@ -182,7 +188,7 @@ fn newton_secant_target<AccountId>(
 mod tests {
 	use super::*;
 	use crate::testing::{agent, fixed};
-	use crate::{clearing_price, market::tests::paper_market};
+	use crate::{clearing_price, curve::DemandCurve, market::tests::paper_market};
 	use sp_arithmetic::{FixedPointNumber, Perbill};
 
 	fn newton_rule() -> StepRule {

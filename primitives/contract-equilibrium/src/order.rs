@@ -1,0 +1,236 @@
+//! Backed demand: a bid counts only as far as its budget pays for it.
+//!
+//! A [`DemandCurve`] says what an agent would like at each price. The market must never price or
+//! ration against demand it will not be paid for, so what counts — in `S(μ)`, in the Lipschitz
+//! bound `L`, in rationing and in settlement — is an [`Order`]'s *backed demand*:
+//!
+//! ```text
+//! d(μ) = 0                                   if B ≤ g,
+//! d(μ) = min(x(μ), (B − g)/(μ + τ))          otherwise,
+//! ```
+//!
+//! where `x(μ)` is the curve's demand, `B` what is left of the order's budget and `g` the
+//! market's fixed fee: `(B − g)/(μ + τ)` is the most the budget pays for at `μ`, `g` included.
+//!
+//! `d` is continuous and non-increasing in `μ` (both terms are), so the clearing price stays
+//! well defined and dual ascent with `η ≤ 1/L` still never crosses it. It is no longer convex
+//! where the cap takes over from the curve; `docs/mechanism.md` explains what that means for the
+//! Newton rule.
+
+use crate::{
+	curve::DemandCurve,
+	fixed::{div, mul, mul_div},
+};
+use sp_arithmetic::traits::{One, Saturating, Zero};
+use sp_arithmetic::{FixedU128, Rounding};
+
+/// What the price rules need of a bidder's demand: its level and slopes at a price, where it
+/// leaves the market, and a bound on its steepness above a floor price.
+///
+/// Implemented by [`DemandCurve`] (demand as declared, whatever it costs) and by [`Order`]
+/// (demand backed by a budget, as the chain counts it).
+pub trait Demand {
+	/// The demand at `price` under unit fee `unit_fee`, in units; non-increasing in `price`.
+	fn demand_at(&self, unit_fee: FixedU128, price: FixedU128) -> FixedU128;
+	/// `|d'|` from the left and from the right of `price` (zero where the demand is flat).
+	fn slopes_at(&self, unit_fee: FixedU128, price: FixedU128) -> (FixedU128, FixedU128);
+	/// An upper bound on the prices at which the demand is positive (`None`: no such bound).
+	fn exit_price(&self, unit_fee: FixedU128) -> Option<FixedU128>;
+	/// A bound on `|d'(μ)|` for every `μ ≥ floor`.
+	fn steepest_slope_from(&self, unit_fee: FixedU128, floor: FixedU128) -> FixedU128;
+}
+
+impl Demand for DemandCurve {
+	fn demand_at(&self, unit_fee: FixedU128, price: FixedU128) -> FixedU128 {
+		DemandCurve::demand_at(self, unit_fee, price)
+	}
+	fn slopes_at(&self, unit_fee: FixedU128, price: FixedU128) -> (FixedU128, FixedU128) {
+		DemandCurve::slopes_at(self, unit_fee, price)
+	}
+	fn exit_price(&self, unit_fee: FixedU128) -> Option<FixedU128> {
+		DemandCurve::exit_price(self, unit_fee)
+	}
+	/// A log-utility agent's slope `α/(β + τ + μ)²` is largest at the lowest price.
+	fn steepest_slope_from(&self, unit_fee: FixedU128, floor: FixedU128) -> FixedU128 {
+		DemandCurve::slopes_at(self, unit_fee, floor).0
+	}
+}
+
+/// A demand curve backed by a budget, in a market with fixed fee `g`: what the chain counts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Order {
+	/// What the agent would like at each price.
+	pub curve: DemandCurve,
+	/// The most the order pays in the epoch, `g` included, in tokens.
+	pub budget: FixedU128,
+	/// The market's fixed fee `g`, in tokens.
+	pub fixed_fee: FixedU128,
+}
+
+impl Order {
+	/// `B − g`: what the budget leaves for units, in tokens (zero when `B ≤ g`).
+	fn spendable(&self) -> FixedU128 {
+		self.budget.saturating_sub(self.fixed_fee)
+	}
+
+	/// The most units the budget pays for at `price`: `(B − g)/(μ + τ)`, rounded down
+	/// (unbounded when `μ + τ = 0`).
+	pub fn budget_cap(&self, unit_fee: FixedU128, price: FixedU128) -> FixedU128 {
+		div(self.spendable(), price.saturating_add(unit_fee), Rounding::Down)
+	}
+
+	/// Whether the budget cap, not the curve, limits the demand at `price`.
+	fn capped_at(&self, unit_fee: FixedU128, price: FixedU128) -> bool {
+		self.budget_cap(unit_fee, price) < DemandCurve::demand_at(&self.curve, unit_fee, price)
+	}
+}
+
+impl Demand for Order {
+	fn demand_at(&self, unit_fee: FixedU128, price: FixedU128) -> FixedU128 {
+		if self.spendable().is_zero() {
+			return FixedU128::zero();
+		}
+		DemandCurve::demand_at(&self.curve, unit_fee, price).min(self.budget_cap(unit_fee, price))
+	}
+
+	fn slopes_at(&self, unit_fee: FixedU128, price: FixedU128) -> (FixedU128, FixedU128) {
+		if self.spendable().is_zero() {
+			return (FixedU128::zero(), FixedU128::zero());
+		}
+		if self.capped_at(unit_fee, price) {
+			// d = k/c with c = μ + τ: |d'| = k/c².
+			let cost = price.saturating_add(unit_fee);
+			let slope = mul_div(
+				div(self.spendable(), cost, Rounding::Down),
+				FixedU128::one(),
+				cost,
+				Rounding::Down,
+			);
+			return (slope, slope);
+		}
+		DemandCurve::slopes_at(&self.curve, unit_fee, price)
+	}
+
+	fn exit_price(&self, unit_fee: FixedU128) -> Option<FixedU128> {
+		if self.spendable().is_zero() {
+			return Some(FixedU128::zero());
+		}
+		DemandCurve::exit_price(&self.curve, unit_fee)
+	}
+
+	/// With `c = floor + τ`, `k = B − g` and `w = x(floor)`:
+	/// - where the cap is active, `d = k/μ'` with `μ' ≥ c` and `k/μ' ≤ w`, so
+	///   `|d'| = k/μ'² ≤ min(k/c², w²/k)`;
+	/// - where the curve is active, `|x'| = α/(β + μ')² = (x + 1)²/α ≤ (k/μ' + 1)²/α`, so
+	///   `|d'| ≤ min(α/(β + c)², (k/c + 1)²/α)`.
+	///
+	/// Both bounds fall with the price, so their maximum at the floor bounds `|d'|` above it. A
+	/// huge `α` with a tiny budget therefore adds almost nothing to `L`.
+	fn steepest_slope_from(&self, unit_fee: FixedU128, floor: FixedU128) -> FixedU128 {
+		let spendable = self.spendable();
+		if spendable.is_zero() {
+			return FixedU128::zero();
+		}
+		let cost = floor.saturating_add(unit_fee);
+		let wanted = DemandCurve::demand_at(&self.curve, unit_fee, floor);
+		let cap_piece =
+			mul_div(spendable, FixedU128::one(), mul(cost, cost, Rounding::Down), Rounding::Up)
+				.min(mul_div(wanted, wanted, spendable, Rounding::Up));
+		let curve_piece = match self.curve {
+			DemandCurve::LogUtility { alpha, .. } => {
+				let per_unit = div(spendable, cost, Rounding::Up).saturating_add(FixedU128::one());
+				DemandCurve::slopes_at(&self.curve, unit_fee, floor).0.min(mul_div(
+					per_unit,
+					per_unit,
+					alpha,
+					Rounding::Up,
+				))
+			},
+			DemandCurve::Quantity { .. } => FixedU128::zero(),
+		};
+		cap_piece.max(curve_piece)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::settlement::payment_for;
+	use crate::testing::{agent, fixed};
+
+	fn order(curve: DemandCurve, budget: f64, fixed_fee: f64) -> Order {
+		Order { curve, budget: fixed(budget), fixed_fee: fixed(fixed_fee) }
+	}
+
+	#[test]
+	fn a_budget_at_or_below_g_backs_nothing() {
+		let whale = DemandCurve::Quantity { x: fixed(1e9) };
+		for budget in [0.0, 0.1, 1.0] {
+			let order = order(whale, budget, 1.0);
+			assert_eq!(Demand::demand_at(&order, fixed(0.5), fixed(1.0)), FixedU128::zero());
+			assert_eq!(order.steepest_slope_from(fixed(0.5), FixedU128::zero()), FixedU128::zero());
+		}
+	}
+
+	#[test]
+	fn the_budget_caps_demand_at_what_it_pays() {
+		// B = 3, g = 1, τ = 0.5, μ = 1.5: (3 − 1)/2 = 1 unit, whatever the report.
+		let order = order(DemandCurve::Quantity { x: fixed(1e9) }, 3.0, 1.0);
+		let demand = Demand::demand_at(&order, fixed(0.5), fixed(1.5));
+		assert_eq!(demand, fixed(1.0));
+		assert!(payment_for(demand, fixed(0.5), fixed(1.0), fixed(1.5)) <= fixed(3.0));
+		// The cap's slope k/c² = 2/4.
+		assert_eq!(order.slopes_at(fixed(0.5), fixed(1.5)), (fixed(0.5), fixed(0.5)));
+	}
+
+	#[test]
+	fn a_huge_alpha_with_a_tiny_budget_adds_almost_nothing_to_l() {
+		// The attack of issue 11: α = 10⁶, β = 10⁻³ declared with a 2-token budget (g = 1).
+		let curve = agent(1e6, 1e-3);
+		let unbacked = curve.steepest_slope_from(fixed(0.5), FixedU128::zero());
+		let backed = order(curve, 2.0, 1.0).steepest_slope_from(fixed(0.5), FixedU128::zero());
+		assert!(unbacked > fixed(1e6), "declared: {unbacked:?}");
+		assert!(backed <= fixed(4.0), "backed: {backed:?}");
+	}
+
+	#[test]
+	fn the_slope_bound_holds_above_the_floor() {
+		let unit_fee = fixed(0.5);
+		for (curve, budget) in [
+			(agent(20.0, 0.5), 5.0),
+			(agent(20.0, 0.5), 500.0),
+			(agent(1e6, 1e-3), 3.0),
+			(DemandCurve::Quantity { x: fixed(40.0) }, 10.0),
+		] {
+			let order = order(curve, budget, 1.0);
+			let bound = order.steepest_slope_from(unit_fee, FixedU128::zero());
+			for step in 0..2000u32 {
+				let price = FixedU128::from_rational(u128::from(step), 100);
+				let (below, above) = order.slopes_at(unit_fee, price);
+				assert!(
+					below <= bound && above <= bound,
+					"{curve:?} at {price:?}: {below:?} > {bound:?}"
+				);
+			}
+		}
+	}
+
+	#[test]
+	fn backed_demand_never_rises_with_the_price() {
+		let unit_fee = fixed(0.5);
+		for (curve, budget, fee) in [
+			(agent(20.0, 0.5), 5.0, 1.0),
+			(agent(12.0, 2.0), 1000.0, 2.0),
+			(agent(8.0, 4.0), 30.0, 0.5),
+		] {
+			let order = order(curve, budget, fee);
+			let mut last = Demand::demand_at(&order, unit_fee, FixedU128::zero());
+			for step in 1..3000u32 {
+				let price = FixedU128::from_rational(u128::from(step), 100);
+				let demand = Demand::demand_at(&order, unit_fee, price);
+				assert!(demand <= last, "{curve:?} rose at {price:?}");
+				last = demand;
+			}
+		}
+	}
+}
