@@ -437,3 +437,78 @@ fn market_fees_reach_the_treasury_every_epoch() {
 		assert_eq!(fees + to_payee, outcome.total_paid, "every payment is split between them");
 	});
 }
+
+/// The runtime upgrade that brings version-0 market storage to version 1, run by `Executive`
+/// with every pre- and post-upgrade check and every pallet's invariants
+/// (`try_runtime_upgrade`), on the demo market after it settled an epoch.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn the_market_storage_migrates_from_version_0_in_a_runtime_upgrade() {
+	use frame_support::{
+		storage::unhashed,
+		traits::{GetStorageVersion, StorageVersion, UpgradeCheckSelect},
+	};
+	use pallet_contract_equilibrium::{
+		migrations::v1::{BidV0, EpochOutcomeV0},
+		Bids, EpochOutcomes, Markets, NextOrder,
+	};
+	chain_from_preset("development").execute_with(|| {
+		run_until(20, |events| {
+			events.iter().any(|event| {
+				matches!(
+					event,
+					RuntimeEvent::ContractEquilibrium(
+						pallet_contract_equilibrium::Event::EpochSettled { .. }
+					)
+				)
+			})
+		});
+		// Rewrite the state as version 0 stored it: Alice's bid was withdrawing.
+		let bids = Bids::<Runtime>::get(0);
+		let alice = account(Sr25519Keyring::Alice);
+		let old: Vec<BidV0<AccountId, Balance>> = bids
+			.iter()
+			.map(|bid| BidV0 {
+				bidder: bid.bidder.clone(),
+				curve: bid.curve,
+				budget: bid.budget,
+				deposit: bid.deposit,
+				withdrawing: bid.bidder == alice,
+			})
+			.collect();
+		unhashed::put(&Bids::<Runtime>::hashed_key_for(0), &old);
+		let outcome = EpochOutcomes::<Runtime>::get(0, 0).expect("epoch 0 settled");
+		let old_outcome = EpochOutcomeV0 {
+			price: outcome.price,
+			total_allocated: outcome.total_allocated,
+			total_surplus: outcome.total_surplus,
+			fairness: outcome.fairness,
+			participation: outcome.participation,
+			bidders: outcome.bidders,
+			total_paid: outcome.total_paid,
+		};
+		unhashed::put(&EpochOutcomes::<Runtime>::hashed_key_for(0, 0), &old_outcome);
+		unhashed::kill(&Markets::<Runtime>::counter_storage_final_key());
+		StorageVersion::new(0).put::<ContractEquilibrium>();
+
+		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("the upgrade checks pass");
+
+		assert_eq!(ContractEquilibrium::on_chain_storage_version(), StorageVersion::new(1));
+		assert_eq!(Markets::<Runtime>::count(), 1);
+		assert_eq!(EpochOutcomes::<Runtime>::get(0, 0), Some(outcome));
+		let migrated = Bids::<Runtime>::get(0);
+		assert_eq!(migrated.len(), bids.len());
+		for (new, old) in migrated.iter().zip(bids.iter()) {
+			assert_eq!((&new.bidder, new.budget, new.counted_from), (&old.bidder, old.budget, 0));
+			let leaving = new.bidder == alice;
+			assert_eq!(new.next == NextOrder::Withdraw, leaving);
+		}
+		// The market runs on: Alice leaves, refunded, at the next settlement.
+		run_until(20, |_| Bids::<Runtime>::get(0).len() == bids.len() - 1);
+		assert!(Balances::balance_on_hold(
+			&pallet_contract_equilibrium::HoldReason::BidBudget.into(),
+			&alice
+		)
+		.is_zero());
+	});
+}

@@ -128,7 +128,9 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), market);
 
-		assert!(Bids::<T>::get(market).iter().any(|bid| bid.bidder == caller && bid.withdrawing));
+		assert!(Bids::<T>::get(market)
+			.iter()
+			.any(|bid| bid.bidder == caller && bid.next == NextOrder::Withdraw));
 	}
 
 	/// The per-block hook's fixed part with `m` markets and no bids (reading the market count
@@ -166,8 +168,9 @@ mod benchmarks {
 		assert!(market.price < FixedU128::from_u32(500));
 	}
 
-	/// Settling an epoch of a market with `n` bids, every one of them allocated, charged and
-	/// withdrawing (so that every hold is also released).
+	/// Settling an epoch of a market with `n` bids, every one of them counted, its backed demand
+	/// evaluated, rationed, charged (where it demands at the price) and withdrawing (so that
+	/// every hold is also released).
 	#[benchmark]
 	fn settle_epoch(n: Linear<0, { T::MaxBidders::get() }>) {
 		let market_id = new_market::<T>();
@@ -175,7 +178,7 @@ mod benchmarks {
 		let mut market = Markets::<T>::get(market_id).expect("created");
 		let mut bids = Bids::<T>::get(market_id);
 		for bid in bids.iter_mut() {
-			bid.withdrawing = true;
+			bid.next = NextOrder::Withdraw;
 		}
 		let now: BlockNumberFor<T> = 2_000u32.into();
 
@@ -188,6 +191,22 @@ mod benchmarks {
 
 		assert!(bids.is_empty());
 		assert_eq!(market.epoch, 1);
+	}
+
+	/// Closing a market with `n` bids: every bid's holds released.
+	#[benchmark]
+	fn close_market(n: Linear<0, { T::MaxBidders::get() }>) -> Result<(), BenchmarkError> {
+		let origin = T::MarketAdminOrigin::try_successful_origin()
+			.map_err(|_| BenchmarkError::Weightless)?;
+		let market = new_market::<T>();
+		add_bids::<T>(market, n);
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, market);
+
+		assert!(!Markets::<T>::contains_key(market));
+		assert!(Bids::<T>::get(market).is_empty());
+		Ok(())
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -3,11 +3,12 @@
 use crate::{pallet::*, types::*, BalanceOf, BidOf, MarketOf, MarketParamsOf, WeightInfo};
 use alloc::vec::Vec;
 use contract_equilibrium_primitives::{
-	clearing_price, curve::CurveError, equilibrium::aggregate_demand, fairness, fixed::abs_diff,
-	next_price, participation_rate, ration, settlement::payment_for, total_surplus, DemandCurve,
-	FixedU128, MarketParams, ParamsError,
+	allocate, clearing_price, curve::CurveError, equilibrium::aggregate_demand, fairness,
+	fixed::abs_diff, next_price, participation_rate, settlement::payment_for, total_surplus,
+	DemandCurve, FixedU128, MarketParams, Order, ParamsError,
 };
 use frame_support::{
+	defensive,
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, MutateHold},
@@ -59,8 +60,9 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_create_market(params: MarketParamsOf<T>) -> DispatchResult {
 		Self::ensure_valid_params(&params)?;
+		ensure!(Markets::<T>::count() < T::MaxMarkets::get(), Error::<T>::TooManyMarkets);
 		let market = NextMarketId::<T>::get();
-		ensure!(market < T::MaxMarkets::get(), Error::<T>::TooManyMarkets);
+		let next = market.checked_add(1).ok_or(Error::<T>::TooManyMarkets)?;
 
 		Markets::<T>::insert(
 			market,
@@ -73,7 +75,7 @@ impl<T: Config> Pallet<T> {
 				params: params.clone(),
 			},
 		);
-		NextMarketId::<T>::put(market.saturating_add(1));
+		NextMarketId::<T>::put(next);
 		Self::deposit_event(Event::MarketCreated { market, params });
 		Ok(())
 	}
@@ -85,10 +87,44 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_valid_params(&params)?;
 		Markets::<T>::try_mutate(market, |stored| -> DispatchResult {
 			let stored = stored.as_mut().ok_or(Error::<T>::UnknownMarket)?;
+			// A settlement before the next step must not charge a price outside the new bounds.
+			stored.price = params.clamp_price(stored.price);
 			stored.params = params.clone();
 			Ok(())
 		})?;
 		Self::deposit_event(Event::MarketParamsUpdated { market, params });
+		Ok(())
+	}
+
+	pub(crate) fn do_close_market(market: MarketId) -> DispatchResult {
+		Markets::<T>::take(market).ok_or(Error::<T>::UnknownMarket)?;
+		let bids = Bids::<T>::take(market);
+		for bid in &bids {
+			let released = Self::release_bid(bid);
+			Self::deposit_event(Event::DemandWithdrawn {
+				market,
+				who: bid.bidder.clone(),
+				released,
+			});
+		}
+		// At most `EpochHistoryDepth` entries (more only if the depth was lowered since).
+		let _ = EpochOutcomes::<T>::clear_prefix(market, u32::MAX, None);
+		Self::deposit_event(Event::MarketClosed { market, bids: bids.len() as u32 });
+		Ok(())
+	}
+
+	/// Holds `new` instead of `old` for `who`'s budgets: holds or releases the difference.
+	fn adjust_budget_hold(
+		who: &T::AccountId,
+		old: BalanceOf<T>,
+		new: BalanceOf<T>,
+	) -> DispatchResult {
+		let reason = HoldReason::BidBudget.into();
+		if new > old {
+			T::Currency::hold(&reason, who, new.saturating_sub(old))?;
+		} else if new < old {
+			T::Currency::release(&reason, who, old.saturating_sub(new), Precision::Exact)?;
+		}
 		Ok(())
 	}
 
@@ -99,17 +135,32 @@ impl<T: Config> Pallet<T> {
 		budget: BalanceOf<T>,
 	) -> DispatchResult {
 		curve.validate().map_err(Error::<T>::from)?;
-		ensure!(Markets::<T>::contains_key(market), Error::<T>::UnknownMarket);
+		let stored = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
 		let deposit = T::BidDeposit::get();
 		ensure!(budget >= deposit, Error::<T>::BudgetBelowDeposit);
+		let epoch = stored.epoch;
+		let sealed = frame_system::Pallet::<T>::block_number() >= stored.seal_block();
 
 		let mut bids = Bids::<T>::get(market);
 		let existing = bids.iter().position(|bid| bid.bidder == who);
-		// What must newly be held: the budget's increase, plus the deposit for a new bid.
-		let (old_budget, needed) = match existing {
-			Some(index) => {
-				let old = bids[index].budget;
-				(old, budget.saturating_sub(old))
+		// A counted bid in a sealed epoch is replaced when the epoch has settled; any other is
+		// changed at once.
+		let deferred = existing
+			.and_then(|index| bids.get(index))
+			.is_some_and(|bid| sealed && bid.counts_in(epoch));
+		// What is held for what this demand replaces, and what must newly be held.
+		let (replaced, needed) = match existing.and_then(|index| bids.get(index)) {
+			Some(bid) if deferred => {
+				let pending = bid.replacement_budget().copied().unwrap_or_else(Zero::zero);
+				(pending, budget.saturating_sub(pending))
+			},
+			Some(bid) => {
+				// A replacement still pending (the book reopened under a longer epoch set by
+				// governance) is superseded too.
+				let held = bid
+					.budget
+					.saturating_add(bid.replacement_budget().copied().unwrap_or_else(Zero::zero));
+				(held, budget.saturating_sub(held))
 			},
 			None => {
 				ensure!((bids.len() as u32) < T::MaxBidders::get(), Error::<T>::TooManyBidders);
@@ -123,70 +174,76 @@ impl<T: Config> Pallet<T> {
 		);
 
 		// Checks done: from here on nothing fails but the holds, which were just checked.
-		match existing {
-			Some(index) => {
-				if budget > old_budget {
-					T::Currency::hold(
-						&HoldReason::BidBudget.into(),
-						&who,
-						budget.saturating_sub(old_budget),
-					)?;
-				} else if budget < old_budget {
-					T::Currency::release(
-						&HoldReason::BidBudget.into(),
-						&who,
-						old_budget.saturating_sub(budget),
-						Precision::Exact,
-					)?;
-				}
-				let bid = &mut bids[index];
+		let counts_from = match existing.and_then(|index| bids.get_mut(index)) {
+			Some(bid) if deferred => {
+				Self::adjust_budget_hold(&who, replaced, budget)?;
+				bid.next = NextOrder::Replace { curve, budget };
+				epoch.saturating_add(1)
+			},
+			Some(bid) => {
+				Self::adjust_budget_hold(&who, replaced, budget)?;
 				bid.curve = curve;
 				bid.budget = budget;
-				bid.withdrawing = false;
+				// Placing a demand again cancels a pending withdrawal.
+				bid.next = NextOrder::Keep;
+				bid.counted_from.max(epoch)
 			},
 			None => {
 				T::Currency::hold(&HoldReason::BidDeposit.into(), &who, deposit)?;
 				T::Currency::hold(&HoldReason::BidBudget.into(), &who, budget)?;
+				let counted_from = if sealed { epoch.saturating_add(1) } else { epoch };
 				bids.try_push(Bid {
 					bidder: who.clone(),
 					curve,
 					budget,
 					deposit,
-					withdrawing: false,
+					counted_from,
+					next: NextOrder::Keep,
 				})
 				.map_err(|_| Error::<T>::TooManyBidders)?;
+				counted_from
 			},
-		}
+		};
 		Bids::<T>::insert(market, bids);
-		Self::deposit_event(Event::DemandSubmitted { market, who, curve, budget });
+		Self::deposit_event(Event::DemandSubmitted { market, who, curve, budget, counts_from });
 		Ok(())
 	}
 
 	pub(crate) fn do_withdraw_demand(who: T::AccountId, market: MarketId) -> DispatchResult {
-		ensure!(Markets::<T>::contains_key(market), Error::<T>::UnknownMarket);
-		Bids::<T>::try_mutate(market, |bids| -> DispatchResult {
-			let bid = bids.iter_mut().find(|bid| bid.bidder == who).ok_or(Error::<T>::NoDemand)?;
-			ensure!(!bid.withdrawing, Error::<T>::AlreadyWithdrawing);
-			bid.withdrawing = true;
-			Ok(())
-		})?;
+		let epoch = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?.epoch;
+		let mut bids = Bids::<T>::get(market);
+		let index = bids.iter().position(|bid| bid.bidder == who).ok_or(Error::<T>::NoDemand)?;
+		let bid = bids.get_mut(index).ok_or(Error::<T>::NoDemand)?;
+		if !bid.counts_in(epoch) {
+			// It never counted: nothing to settle, it leaves at once.
+			let bid = bids.remove(index);
+			Bids::<T>::insert(market, bids);
+			let released = Self::release_bid(&bid);
+			Self::deposit_event(Event::DemandWithdrawn { market, who, released });
+			return Ok(());
+		}
+		ensure!(bid.next != NextOrder::Withdraw, Error::<T>::AlreadyWithdrawing);
+		if let Some(pending) = bid.replacement_budget().copied() {
+			T::Currency::release(&HoldReason::BidBudget.into(), &who, pending, Precision::Exact)?;
+		}
+		bid.next = NextOrder::Withdraw;
+		Bids::<T>::insert(market, bids);
 		Self::deposit_event(Event::DemandWithdrawalScheduled { market, who });
 		Ok(())
 	}
 
 	/// The per-block work: for every market, settle if its epoch ends, then step the price.
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
-		let market_count = NextMarketId::<T>::get();
-		let mut weight = T::WeightInfo::on_initialize_base(market_count);
-		for market_id in 0..market_count {
+		// The open markets (at most `MaxMarkets`), in the order they were created.
+		let mut market_ids: Vec<MarketId> = Markets::<T>::iter_keys().collect();
+		market_ids.sort_unstable();
+		let mut weight = T::WeightInfo::on_initialize_base(market_ids.len() as u32);
+		for market_id in market_ids {
 			let Some(mut market) = Markets::<T>::get(market_id) else { continue };
 			let mut bids = Bids::<T>::get(market_id);
 			let bidders = bids.len() as u32;
 
-			let epoch_end = market
-				.epoch_start
-				.saturating_add(BlockNumberFor::<T>::from(market.params.epoch_length));
-			if now >= epoch_end {
+			if now >= market.epoch_end() {
 				Self::settle(market_id, &mut market, &mut bids, now);
 				Bids::<T>::insert(market_id, &bids);
 				weight.saturating_accrue(T::WeightInfo::settle_epoch(bidders));
@@ -199,15 +256,24 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// The demand curves the price responds to: every bid with budget left.
-	fn active_curves(bids: &[BidOf<T>]) -> Vec<DemandCurve> {
-		bids.iter().filter(|bid| !bid.budget.is_zero()).map(|bid| bid.curve).collect()
+	/// A bid's demand as the chain counts it: its curve, backed by what is left of its budget.
+	fn order(bid: &BidOf<T>, params: &MarketParamsOf<T>) -> Order {
+		Order { curve: bid.curve, budget: Self::to_tokens(bid.budget), fixed_fee: params.fixed_fee }
+	}
+
+	/// The demand the price responds to in the epoch under way: the bids that count in it, as
+	/// far as their budgets pay.
+	fn counted_orders(market: &MarketOf<T>, bids: &[BidOf<T>]) -> Vec<Order> {
+		bids.iter()
+			.filter(|bid| bid.counts_in(market.epoch))
+			.map(|bid| Self::order(bid, &market.params))
+			.collect()
 	}
 
 	/// Moves the market's price one step of its rule.
 	pub(crate) fn step_price(market_id: MarketId, market: &mut MarketOf<T>, bids: &[BidOf<T>]) {
-		let curves = Self::active_curves(bids);
-		let step = next_price(&curves, &market.params, market.price);
+		let orders = Self::counted_orders(market, bids);
+		let step = next_price(&orders, &market.params, market.price);
 		market.price = step.price;
 		market.aggregate_demand = step.aggregate_demand;
 		market.converged = step.converged;
@@ -231,8 +297,9 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or_else(FixedU128::zero)
 	}
 
-	/// Allocates and charges every bid at the posted price, records the epoch, removes the
-	/// withdrawing bids and starts the next epoch.
+	/// Allocates and charges every bid that counts in the epoch at the posted price, records
+	/// the epoch, applies the changes asked for while it was sealed (replacements, withdrawals)
+	/// and starts the next epoch.
 	pub(crate) fn settle(
 		market_id: MarketId,
 		market: &mut MarketOf<T>,
@@ -243,24 +310,25 @@ impl<T: Config> Pallet<T> {
 		let price = market.price;
 		let epoch = market.epoch;
 
-		// 1. Demand at the posted price, rationed pro rata to capacity.
-		let mut allocations: Vec<FixedU128> = bids
+		// 1. The counted bids' backed demand at the posted price, rationed pro rata to capacity.
+		let counted: Vec<usize> = bids
 			.iter()
-			.map(|bid| {
-				if bid.budget.is_zero() {
-					FixedU128::zero()
-				} else {
-					bid.curve.demand_at(params.unit_fee, price)
-				}
-			})
+			.enumerate()
+			.filter(|(_, bid)| bid.counts_in(epoch))
+			.map(|(index, _)| index)
 			.collect();
-		ration(&mut allocations, params.capacity);
+		let orders: Vec<Order> = counted
+			.iter()
+			.filter_map(|&index| bids.get(index).map(|bid| Self::order(bid, params)))
+			.collect();
+		let mut allocations = allocate(&orders, params, price);
 
-		// 2. Each bidder pays from its held budget; an allocation it cannot pay for shrinks to
-		//    what it can.
+		// 2. Each bidder pays from its held budget (backed demand fits in it; the check stays
+		//    as a guard against rounding).
 		let fee_destination = T::FeeDestination::get();
 		let mut total_paid: BalanceOf<T> = Zero::zero();
-		for (bid, allocation) in bids.iter_mut().zip(allocations.iter_mut()) {
+		for (&index, allocation) in counted.iter().zip(allocations.iter_mut()) {
+			let Some(bid) = bids.get_mut(index) else { continue };
 			*allocation = Self::affordable_allocation(params, price, *allocation, bid.budget);
 			let payment = Self::charge(bid, params, price, allocation, &fee_destination);
 			total_paid = total_paid.saturating_add(payment);
@@ -280,12 +348,13 @@ impl<T: Config> Pallet<T> {
 				.iter()
 				.fold(FixedU128::zero(), |sum, x| sum.saturating_add(*x)),
 			total_surplus: total_surplus(
-				bids.iter().map(|bid| &bid.curve).zip(allocations.iter().copied()),
+				orders.iter().map(|order| &order.curve).zip(allocations.iter().copied()),
 			),
 			fairness: fairness(&allocations),
 			participation: participation_rate(&allocations),
-			bidders: bids.len() as u32,
+			bidders: counted.len() as u32,
 			total_paid,
+			capacity: params.capacity,
 		};
 		EpochOutcomes::<T>::insert(market_id, epoch, outcome.clone());
 		if let Some(expired) = epoch.checked_sub(T::EpochHistoryDepth::get()) {
@@ -293,19 +362,36 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::EpochSettled { market: market_id, epoch, outcome });
 
-		// 4. Withdrawing bids leave with what is left of their holds.
-		bids.retain(|bid| {
-			if !bid.withdrawing {
-				return true;
-			}
-			let released = Self::release_bid(bid);
-			Self::deposit_event(Event::DemandWithdrawn {
-				market: market_id,
-				who: bid.bidder.clone(),
-				released,
-			});
-			false
+		// 4. The changes asked for take effect: withdrawing bids leave with what is left of
+		//    their holds, replaced bids release what is left of the old budget.
+		let mut remaining = core::mem::take(bids).into_inner();
+		remaining.retain_mut(|bid| match core::mem::replace(&mut bid.next, NextOrder::Keep) {
+			NextOrder::Keep => true,
+			NextOrder::Replace { curve, budget } => {
+				if let Err(error) = T::Currency::release(
+					&HoldReason::BidBudget.into(),
+					&bid.bidder,
+					bid.budget,
+					Precision::BestEffort,
+				) {
+					defensive!("releasing a replaced budget failed", error);
+				}
+				bid.curve = curve;
+				bid.budget = budget;
+				true
+			},
+			NextOrder::Withdraw => {
+				let released = Self::release_bid(bid);
+				Self::deposit_event(Event::DemandWithdrawn {
+					market: market_id,
+					who: bid.bidder.clone(),
+					released,
+				});
+				false
+			},
 		});
+		// No more bids than before: nothing is truncated.
+		*bids = BoundedVec::truncate_from(remaining);
 
 		market.epoch = epoch.saturating_add(1);
 		market.epoch_start = now;
@@ -340,7 +426,7 @@ impl<T: Config> Pallet<T> {
 	/// Charges `bid` for `allocation`: `μ·x` to the payee and `τ·x + g` to the fee destination,
 	/// both from the held budget. Returns what was paid. If a recipient cannot receive the
 	/// payment (an account below the existential deposit), nothing is charged and the
-	/// allocation is zero.
+	/// allocation is zero; if a transfer fails all the same, the allocation is zero too.
 	fn charge(
 		bid: &mut BidOf<T>,
 		params: &MarketParamsOf<T>,
@@ -370,33 +456,48 @@ impl<T: Config> Pallet<T> {
 			*allocation = FixedU128::zero();
 			return Zero::zero();
 		}
-		let mut paid: BalanceOf<T> = Zero::zero();
-		for (recipient, amount) in [(&params.payee, to_payee), (fee_destination, to_fees)] {
-			if amount.is_zero() {
-				continue;
+		// The pallet moves its own hold: the bidder's locks and freezes must not stop it
+		// (`Fortitude::Force`). Both transfers happen or neither does; a failure is a defect,
+		// and the allocation it was to pay for is void.
+		let paid = frame_support::storage::with_storage_layer(|| {
+			let mut paid: BalanceOf<T> = Zero::zero();
+			for (recipient, amount) in [(&params.payee, to_payee), (fee_destination, to_fees)] {
+				if amount.is_zero() {
+					continue;
+				}
+				let moved = T::Currency::transfer_on_hold(
+					&HoldReason::BidBudget.into(),
+					&bid.bidder,
+					recipient,
+					amount,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)?;
+				paid = paid.saturating_add(moved);
 			}
-			match T::Currency::transfer_on_hold(
-				&HoldReason::BidBudget.into(),
-				&bid.bidder,
-				recipient,
-				amount,
-				Precision::Exact,
-				Restriction::Free,
-				Fortitude::Polite,
-			) {
-				Ok(moved) => paid = paid.saturating_add(moved),
-				Err(error) => log::error!(target: LOG_TARGET, "payment failed: {error:?}"),
-			}
-		}
+			Ok::<_, DispatchError>(paid)
+		});
+		let paid = match paid {
+			Ok(paid) => paid,
+			Err(error) => {
+				defensive!("a settlement payment failed; the allocation is void", error);
+				*allocation = FixedU128::zero();
+				Zero::zero()
+			},
+		};
 		bid.budget = bid.budget.saturating_sub(paid);
 		paid
 	}
 
-	/// Releases a bid's remaining budget and its deposit; returns the total released.
+	/// Releases a bid's remaining budget, a pending replacement's budget and its deposit;
+	/// returns the total released.
 	fn release_bid(bid: &BidOf<T>) -> BalanceOf<T> {
-		[(HoldReason::BidBudget, bid.budget), (HoldReason::BidDeposit, bid.deposit)]
-			.into_iter()
-			.fold(Zero::zero(), |released: BalanceOf<T>, (reason, amount)| {
+		let budget =
+			bid.budget.saturating_add(bid.replacement_budget().copied().unwrap_or_else(Zero::zero));
+		[(HoldReason::BidBudget, budget), (HoldReason::BidDeposit, bid.deposit)].into_iter().fold(
+			Zero::zero(),
+			|released: BalanceOf<T>, (reason, amount)| {
 				let freed = T::Currency::release(
 					&reason.into(),
 					&bid.bidder,
@@ -405,7 +506,8 @@ impl<T: Config> Pallet<T> {
 				)
 				.unwrap_or_else(|_| Zero::zero());
 				released.saturating_add(freed)
-			})
+			},
+		)
 	}
 
 	/// The runtime API's market view.
@@ -420,8 +522,8 @@ impl<T: Config> Pallet<T> {
 	/// The runtime API's equilibrium view: the exact `μ*` of the current bids.
 	pub fn equilibrium_view(market: MarketId) -> Option<EquilibriumView> {
 		let stored = Markets::<T>::get(market)?;
-		let curves = Self::active_curves(&Bids::<T>::get(market));
 		let params = &stored.params;
+		let curves = Self::counted_orders(&stored, &Bids::<T>::get(market));
 		let clearing = clearing_price(&curves, params);
 		let demand_now =
 			aggregate_demand(&curves, params.unit_fee, params.clamp_price(stored.price));
@@ -455,17 +557,25 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The pallet's invariants:
-	/// - at most `MaxMarkets` markets, each with a valid parameter set and its price within
-	///   `[μ_min, μ_max]`;
-	/// - every recorded epoch allocated at most the capacity it had;
-	/// - for every account, the budget and deposit holds equal the sums over its bids.
+	/// - at most `MaxMarkets` open markets, counted right, each with a valid parameter set and
+	///   its price within `[μ_min, μ_max]`;
+	/// - every recorded epoch allocated at most the capacity it had then;
+	/// - bids and outcomes only of open markets;
+	/// - one bid per bidder and market, counted from at most the next epoch, changes pending only
+	///   on bids that count;
+	/// - for every account, the budget and deposit holds equal the sums over its bids (pending
+	///   replacements' budgets included): what the pallet holds is what its bids may be charged.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
 
 		let market_count = NextMarketId::<T>::get();
-		ensure!(market_count <= T::MaxMarkets::get(), "more markets than MaxMarkets");
+		ensure!(Markets::<T>::count() <= T::MaxMarkets::get(), "more open markets than MaxMarkets");
+		ensure!(
+			Markets::<T>::count() as usize == Markets::<T>::iter_keys().count(),
+			"the open-market count differs from the markets"
+		);
 		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (market_id, market) in Markets::<T>::iter() {
@@ -478,19 +588,40 @@ impl<T: Config> Pallet<T> {
 			);
 			for (_, outcome) in EpochOutcomes::<T>::iter_prefix(market_id) {
 				ensure!(
-					outcome.total_allocated <= market.params.capacity,
-					"an epoch allocated more than capacity"
+					outcome.total_allocated <= outcome.capacity,
+					"an epoch allocated more than its capacity"
 				);
 			}
-			for bid in Bids::<T>::get(market_id) {
+			let bids = Bids::<T>::get(market_id);
+			for (index, bid) in bids.iter().enumerate() {
+				ensure!(
+					bids.iter()
+						.skip(index.saturating_add(1))
+						.all(|other| other.bidder != bid.bidder),
+					"two bids of one bidder in a market"
+				);
+				ensure!(
+					bid.counted_from <= market.epoch.saturating_add(1),
+					"a bid counted from beyond the next epoch"
+				);
+				ensure!(
+					bid.counts_in(market.epoch) || bid.next == NextOrder::Keep,
+					"a change pending on a bid that does not count yet"
+				);
+				let held = bid
+					.budget
+					.saturating_add(bid.replacement_budget().copied().unwrap_or_else(Zero::zero));
 				let budget = budgets.entry(bid.bidder.clone()).or_insert_with(Zero::zero);
-				*budget = budget.saturating_add(bid.budget);
+				*budget = budget.saturating_add(held);
 				let deposit = deposits.entry(bid.bidder.clone()).or_insert_with(Zero::zero);
 				*deposit = deposit.saturating_add(bid.deposit);
 			}
 		}
 		for (market_id, _) in Bids::<T>::iter() {
 			ensure!(Markets::<T>::contains_key(market_id), "bids in an unknown market");
+		}
+		for (market_id, _, _) in EpochOutcomes::<T>::iter() {
+			ensure!(Markets::<T>::contains_key(market_id), "outcomes of an unknown market");
 		}
 		for (who, budget) in budgets {
 			ensure!(

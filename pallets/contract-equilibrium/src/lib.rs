@@ -9,12 +9,21 @@
 //! - Anyone places a demand with [`Pallet::submit_demand`]: a [`DemandCurve`] (the paper's
 //!   log-utility agent, evaluated by the chain at every price, or a quantity reported from
 //!   off-chain) and a budget, which is held together with a storage deposit.
-//! - Every block, for every market, the pallet computes the aggregate demand `S(μ)` and moves
-//!   the price one step towards the clearing price `μ*` (where `S(μ*) = m`), by the market's
-//!   [`StepRule`].
-//! - Every epoch it settles: each bidder is allocated its demand at the posted price (rationed
-//!   pro rata when demand exceeds capacity) and pays `(μ + τ)·x + g` from its held budget: `μ·x`
-//!   to the market's payee, `τ·x + g` to [`Config::FeeDestination`].
+//! - The order book is sealed for the second half of every epoch: a bid placed then counts
+//!   from the next epoch, and a change to a counted bid takes effect once the epoch has settled.
+//!   The price takes its last steps of an epoch on exactly the bids the epoch settles, and every
+//!   bid that counted pays for what it is allocated.
+//! - A bid counts only as far as its budget pays for it, `g` included
+//!   ([`contract_equilibrium_primitives::Order`]), in the price and in settlement alike.
+//! - Every block, for every market, the pallet computes the aggregate backed demand `S(μ)` and
+//!   moves the price one step towards the clearing price `μ*` (where `S(μ*) = m`), by the
+//!   market's [`StepRule`].
+//! - Every epoch it settles: each bid is allocated its backed demand at the posted price
+//!   (rationed pro rata when demand exceeds capacity) and pays `(μ + τ)·x + g` from its held
+//!   budget: `μ·x` to the market's payee, `τ·x + g` to [`Config::FeeDestination`]. The pallet
+//!   moves its own holds whatever locks the bidder has placed; a payment that still fails voids
+//!   the allocation.
+//! - Governance closes a market with [`Pallet::close_market`]: every bid is refunded.
 //!
 //! The math is pure and lives in [`contract_equilibrium_primitives`]; `docs/mechanism.md`
 //! explains the model, the step rules, why they converge, and the units.
@@ -27,6 +36,7 @@ extern crate alloc;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod impls;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -69,7 +79,7 @@ pub mod pallet {
 	use sp_runtime::FixedPointOperand;
 
 	/// The pallet's storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -109,7 +119,7 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxBidders: Get<u32>;
 
-		/// The most markets the chain holds.
+		/// The most markets open at once (closed markets do not count).
 		#[pallet::constant]
 		type MaxMarkets: Get<u32>;
 
@@ -130,15 +140,15 @@ pub mod pallet {
 		BidDeposit,
 	}
 
-	/// The identifier the next market gets; also the number of markets.
+	/// The identifier the next market gets: the number of markets ever created.
 	#[pallet::storage]
 	pub type NextMarketId<T> = StorageValue<_, MarketId, ValueQuery>;
 
-	/// The markets, by identifier.
+	/// The open markets, by identifier, with their count.
 	#[pallet::storage]
-	pub type Markets<T: Config> = StorageMap<_, Twox64Concat, MarketId, MarketOf<T>>;
+	pub type Markets<T: Config> = CountedStorageMap<_, Twox64Concat, MarketId, MarketOf<T>>;
 
-	/// Each market's bids, at most [`Config::MaxBidders`], in the order they were placed.
+	/// Each open market's bids, at most [`Config::MaxBidders`], in the order they were placed.
 	#[pallet::storage]
 	pub type Bids<T: Config> =
 		StorageMap<_, Twox64Concat, MarketId, BoundedVec<BidOf<T>, T::MaxBidders>, ValueQuery>;
@@ -198,6 +208,13 @@ pub mod pallet {
 			/// The new parameters.
 			params: MarketParamsOf<T>,
 		},
+		/// Governance closed a market: every bid was refunded and the market removed.
+		MarketClosed {
+			/// The market.
+			market: MarketId,
+			/// How many bids were refunded.
+			bids: u32,
+		},
 		/// A bidder placed or replaced its demand.
 		DemandSubmitted {
 			/// The market.
@@ -206,8 +223,11 @@ pub mod pallet {
 			who: T::AccountId,
 			/// The demand curve.
 			curve: DemandCurve,
-			/// The budget now held.
+			/// The budget held for it.
 			budget: BalanceOf<T>,
+			/// The first epoch this demand counts in: the epoch under way while it is open, the
+			/// next one once it is sealed.
+			counts_from: EpochIndex,
 		},
 		/// A bidder asked to leave; its bid is settled at the end of the epoch and then removed.
 		DemandWithdrawalScheduled {
@@ -267,7 +287,7 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// There is no market with this identifier.
 		UnknownMarket,
-		/// The chain already holds [`Config::MaxMarkets`] markets.
+		/// [`Config::MaxMarkets`] markets are open already.
 		TooManyMarkets,
 		/// The capacity is zero or above 10⁹ units.
 		CapacityOutOfRange,
@@ -337,7 +357,7 @@ pub mod pallet {
 		}
 
 		/// Replaces a market's parameters (governance only); they apply from the next block.
-		/// The price stays where it is, clamped into the new bounds at the next step.
+		/// The price stays where it is, clamped into the new bounds at once.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::set_market_params())]
 		pub fn set_market_params(
@@ -350,8 +370,14 @@ pub mod pallet {
 		}
 
 		/// Places or replaces the caller's demand in `market`: holds `budget` (what settlements
-		/// may charge) and, for a new bid, the bid deposit. Replacing a bid adjusts the held
-		/// budget to the new amount and cancels a pending withdrawal.
+		/// may charge) and, for a new bid, the bid deposit. The bid counts only as far as what
+		/// is left of its budget pays for it. Placing a demand again cancels a pending
+		/// withdrawal.
+		///
+		/// In the first half of an epoch the demand counts at once. In the second half (the
+		/// book is sealed) a new bid counts from the next epoch, and a bid that counts is
+		/// replaced once the epoch has settled: the new budget is held in full now and what is
+		/// left of the old one released then.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::submit_demand(T::MaxBidders::get()))]
 		pub fn submit_demand(
@@ -364,14 +390,31 @@ pub mod pallet {
 			Self::do_submit_demand(who, market, curve, budget)
 		}
 
-		/// Asks to remove the caller's demand from `market`. The bid still takes part in (and
-		/// pays for) the epoch under way; at its settlement the bid is removed and the rest of
-		/// its budget and its deposit are released.
+		/// Asks to remove the caller's demand from `market`. A bid that counts in the epoch
+		/// under way still takes part in (and pays for) it; at its settlement the bid is removed
+		/// and the rest of its budget and its deposit are released. A bid that does not count
+		/// yet (placed while the book was sealed) is removed and refunded at once.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::withdraw_demand(T::MaxBidders::get()))]
 		pub fn withdraw_demand(origin: OriginFor<T>, market: MarketId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_demand(who, market)
+		}
+
+		/// Closes a market (governance only): the epoch under way is not settled, every bid's
+		/// budget and deposit are released, and the market and its history are removed. It no
+		/// longer counts towards [`Config::MaxMarkets`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(
+			// Releasing every bid's holds costs less than settling an epoch in which every bid
+			// is charged and released, the benchmarked `settle_epoch`.
+			T::WeightInfo::settle_epoch(T::MaxBidders::get())
+				.saturating_add(T::WeightInfo::set_market_params())
+				.saturating_add(T::DbWeight::get().writes(u64::from(T::EpochHistoryDepth::get())))
+		)]
+		pub fn close_market(origin: OriginFor<T>, market: MarketId) -> DispatchResult {
+			T::MarketAdminOrigin::ensure_origin(origin)?;
+			Self::do_close_market(market)
 		}
 	}
 }

@@ -9,7 +9,10 @@ use crate::{
 use contract_equilibrium_primitives::{fixed::abs_diff, Perbill};
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::fungible::{Inspect, InspectHold},
+	traits::{
+		fungible::{Inspect, InspectHold},
+		Get,
+	},
 };
 use sp_runtime::{
 	traits::{Saturating, Zero},
@@ -247,8 +250,10 @@ fn new_params_apply_from_the_next_block() {
 				params: capped
 			})
 		);
-		// Same block: the price has not moved yet.
-		assert_eq!(Markets::<Test>::get(id).unwrap().price, price_before);
+		// The price is clamped into the new bounds at once: a settlement before the next step
+		// cannot charge more than the new ceiling.
+		assert!(price_before > ratio(1, 100));
+		assert_eq!(Markets::<Test>::get(id).unwrap().price, ratio(1, 100));
 		run_to_block(4);
 		assert_eq!(Markets::<Test>::get(id).unwrap().price, ratio(1, 100));
 	});
@@ -295,7 +300,8 @@ fn submit_demand_holds_budget_and_deposit() {
 				market: id,
 				who: 1,
 				curve: agent(10, 10),
-				budget: 50 * UNIT
+				budget: 50 * UNIT,
+				counts_from: 0,
 			})
 		);
 	});
@@ -447,8 +453,9 @@ fn each_block_steps_each_market_once_and_reports_it() {
 	build_and_execute(|| {
 		let first = create(params(dual_ascent(1)));
 		let second = create(params(dual_ascent(1)));
-		// 150 units of price-insensitive demand against m = 100: L = 0, Δμ = 0.01 · 50.
-		submit(1, first, DemandCurve::Quantity { x: fixed(150) }, 10 * UNIT);
+		// 150 units of price-insensitive demand against m = 100, backed by a budget that pays
+		// for them: L = 150²/(B − g) ≈ 2.25 < 1/η, so η = 0.01 and Δμ = 0.01 · 50.
+		submit(1, first, DemandCurve::Quantity { x: fixed(150) }, 10_000 * UNIT);
 		run_to_block(2);
 		assert_eq!(Markets::<Test>::get(first).unwrap().price, ratio(1, 2));
 		assert_eq!(Markets::<Test>::get(second).unwrap().price, FixedU128::zero());
@@ -487,10 +494,10 @@ fn the_price_never_leaves_its_bounds() {
 		bounded.price_floor = fixed(2);
 		bounded.price_ceiling = fixed(3);
 		let id = create(bounded);
-		submit(1, id, DemandCurve::Quantity { x: fixed(1_000) }, 10 * UNIT);
+		submit(1, id, DemandCurve::Quantity { x: fixed(1_000) }, 10_000 * UNIT);
 		run_to_block(20);
 		assert_eq!(Markets::<Test>::get(id).unwrap().price, fixed(3));
-		submit(1, id, DemandCurve::Quantity { x: fixed(1) }, 10 * UNIT);
+		submit(1, id, DemandCurve::Quantity { x: fixed(1) }, 10_000 * UNIT);
 		run_to_block(40);
 		assert_eq!(Markets::<Test>::get(id).unwrap().price, fixed(2));
 	});
@@ -666,6 +673,397 @@ fn epoch_history_is_bounded() {
 	});
 }
 
+// --- attacks (issue 11): each failed before its fix ------------------------------------------
+
+/// The paper's setting of issue 11: m = 50, τ = 0.5, g = 1, the Newton rule, 10-block epochs
+/// and 20 log-utility agents with α ∈ [5, 20], β ∈ [0.5, 5], each with an ample budget.
+fn honest_market(rule: StepRule) -> MarketId {
+	let mut market = params(rule);
+	market.capacity = fixed(50);
+	let id = create(market);
+	for who in 1..=20u64 {
+		let alpha = 5 + (who as u32 * 7) % 16;
+		let beta_tenths = 5 + (u128::from(who) * 13) % 46;
+		submit(who, id, agent(alpha, beta_tenths), 10_000 * UNIT);
+	}
+	id
+}
+
+/// What the honest bidders (accounts 1..=20) were allocated and paid in the last block's
+/// settlement.
+fn honest_settlement() -> (FixedU128, Balance) {
+	pallet_events().into_iter().fold((FixedU128::zero(), 0), |(units, paid), event| match event {
+		Event::BidSettled { who, allocation, payment, .. } if who <= 20 => {
+			(units.saturating_add(allocation), paid + payment)
+		},
+		_ => (units, paid),
+	})
+}
+
+/// The honest market of issue 11 run to its first settlement (block 11), with `attack` run at
+/// block `attack_block`: the price posted at block 10 and the honest bidders' settlement.
+fn honest_outcome(
+	attack_block: u64,
+	attack: impl FnOnce(MarketId),
+) -> (FixedU128, FixedU128, Balance) {
+	let id = honest_market(newton());
+	run_to_block(attack_block);
+	attack(id);
+	run_to_block(10);
+	let price = Markets::<Test>::get(id).unwrap().price;
+	run_to_block(11);
+	let (units, paid) = honest_settlement();
+	(price, units, paid)
+}
+
+#[test]
+fn an_unbacked_report_neither_moves_the_price_nor_takes_capacity() {
+	let honest = build_and_execute(|| honest_outcome(2, |_| {}));
+	let (price, units, _) = honest;
+	assert!(price > ratio(1, 2), "capacity binds: μ* = {price:?}");
+	assert!(units > fixed(49), "the honest bidders share the capacity: {units:?}");
+	let attacked = build_and_execute(|| {
+		let attacker = 21;
+		let before = Balances::total_balance(&attacker);
+		let outcome = honest_outcome(2, |id| {
+			// 10⁹ units reported with the smallest budget allowed (the deposit, 0.1 EQ < g),
+			// while the book is open: the report counts, for what it pays.
+			let report = DemandCurve::Quantity { x: FixedU128::from_u32(1_000_000_000) };
+			submit(attacker, id, report, DEPOSIT);
+		});
+		assert!(pallet_events().contains(&Event::BidSettled {
+			market: 0,
+			epoch: 0,
+			who: attacker,
+			allocation: FixedU128::zero(),
+			payment: 0,
+		}));
+		assert_eq!(Balances::total_balance(&attacker), before);
+		outcome
+	});
+	assert_eq!(attacked, honest);
+}
+
+#[test]
+fn a_bid_placed_and_withdrawn_in_the_last_block_is_not_settled() {
+	let honest = build_and_execute(|| honest_outcome(9, |_| {}));
+	let sniped = build_and_execute(|| {
+		let sniper = 21;
+		let before = Balances::balance(&sniper);
+		let outcome = honest_outcome(9, |id| {
+			// The block before settlement: the book is sealed.
+			submit(sniper, id, DemandCurve::Quantity { x: fixed(20) }, 10_000 * UNIT);
+			assert_eq!(Bids::<Test>::get(id).last().unwrap().counted_from, 1);
+			assert_ok!(ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(sniper), id));
+			assert!(Bids::<Test>::get(id).iter().all(|bid| bid.bidder != sniper));
+		});
+		assert!(!pallet_events()
+			.iter()
+			.any(|event| matches!(event, Event::BidSettled { who, .. } if *who == sniper)));
+		assert_eq!(Balances::balance(&sniper), before);
+		outcome
+	});
+	assert_eq!(sniped, honest, "the honest bidders keep their allocations and price");
+}
+
+#[test]
+fn a_bid_placed_in_the_sealed_half_counts_from_the_next_epoch() {
+	build_and_execute(|| {
+		let id = honest_market(newton());
+		run_to_block(9);
+		let report = DemandCurve::Quantity { x: fixed(20) };
+		submit(21, id, report, 10_000 * UNIT);
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::ContractEquilibrium(Event::DemandSubmitted {
+				market: id,
+				who: 21,
+				curve: report,
+				budget: 10_000 * UNIT,
+				counts_from: 1,
+			})
+		);
+		run_to_block(11);
+		// Not in epoch 0; in the price from block 11 on, and settled in epoch 1.
+		assert_eq!(EpochOutcomes::<Test>::get(id, 0).unwrap().bidders, 20);
+		run_to_block(21);
+		assert_eq!(EpochOutcomes::<Test>::get(id, 1).unwrap().bidders, 21);
+		assert!(pallet_events().iter().any(|event| matches!(
+			event,
+			Event::BidSettled { who: 21, allocation, .. } if !allocation.is_zero()
+		)));
+	});
+}
+
+#[test]
+fn cutting_the_budget_in_the_sealed_half_does_not_dodge_the_payment() {
+	let settle = |cut: bool| {
+		build_and_execute(|| {
+			let id = honest_market(newton());
+			submit(21, id, DemandCurve::Quantity { x: fixed(5) }, 1_000 * UNIT);
+			run_to_block(9);
+			if cut {
+				submit(21, id, DemandCurve::Quantity { x: fixed(5) }, DEPOSIT);
+				// Both budgets are held until the epoch has settled.
+				assert_eq!(held(HoldReason::BidBudget, 21), 1_000 * UNIT + DEPOSIT);
+			}
+			run_to_block(11);
+			let payment = pallet_events()
+				.into_iter()
+				.find_map(|event| match event {
+					Event::BidSettled { who: 21, payment, .. } => Some(payment),
+					_ => None,
+				})
+				.unwrap();
+			if cut {
+				// From epoch 1 the cut budget applies; the old one's remainder was released.
+				let bid = Bids::<Test>::get(id).into_iter().find(|bid| bid.bidder == 21).unwrap();
+				assert_eq!(bid.budget, DEPOSIT);
+				assert_eq!(bid.next, NextOrder::Keep);
+				assert_eq!(held(HoldReason::BidBudget, 21), DEPOSIT);
+			}
+			payment
+		})
+	};
+	let full = settle(false);
+	assert!(full > 5 * UNIT, "5 units at μ* > 0.5 plus fees: {full}");
+	assert_eq!(settle(true), full);
+}
+
+#[test]
+fn a_huge_declared_curve_with_a_tiny_budget_cannot_slow_dual_ascent() {
+	// Dual ascent at its largest safe step η = 1/L: a curve α = 10⁶, β = 10⁻³ declared with a
+	// 2-token budget would multiply L a million-fold if it counted as declared.
+	let blocks = |with_attacker: bool| {
+		let mut blocks = 0;
+		build_and_execute(|| {
+			let id = honest_market(dual_ascent(100_000));
+			if with_attacker {
+				let whale = DemandCurve::LogUtility {
+					alpha: fixed(1_000_000),
+					beta: FixedU128::from_rational(1, 1_000),
+				};
+				submit(21, id, whale, 2 * UNIT);
+			}
+			blocks = blocks_until_within(id, ratio(1, 1_000), 2_000);
+		});
+		blocks
+	};
+	let honest = blocks(false);
+	let attacked = blocks(true);
+	assert!(attacked <= honest * 2 + 5, "{attacked} blocks with the attacker vs {honest}");
+}
+
+#[test]
+fn a_bidder_that_locks_its_balance_still_pays() {
+	use frame_support::traits::{LockableCurrency, WithdrawReasons};
+	build_and_execute(|| {
+		let mut market = params(dual_ascent(10));
+		market.price_floor = fixed(1);
+		market.price_ceiling = fixed(1);
+		let id = create(market);
+		submit(1, id, agent(10, 5), 100 * UNIT);
+		// As conviction voting does with a delegation of everything: a lock on the whole balance
+		// (a lock also freezes held funds).
+		<Balances as LockableCurrency<AccountId>>::set_lock(
+			*b"pyconvot",
+			&1,
+			Balances::total_balance(&1),
+			WithdrawReasons::all(),
+		);
+		let payee_before = Balances::balance(&PAYEE);
+		let treasury_before = Balances::balance(&TREASURY);
+		run_to_block(11);
+		// x = 4 at μ = 1: 4 tokens to the payee, 3 to the treasury, as without the lock.
+		assert!(pallet_events().contains(&Event::BidSettled {
+			market: id,
+			epoch: 0,
+			who: 1,
+			allocation: fixed(4),
+			payment: 7 * UNIT,
+		}));
+		assert_eq!(Balances::balance(&PAYEE) - payee_before, 4 * UNIT);
+		assert_eq!(Balances::balance(&TREASURY) - treasury_before, 3 * UNIT);
+		assert_eq!(held(HoldReason::BidBudget, 1), 93 * UNIT);
+	});
+}
+
+#[test]
+fn governance_closes_a_market_and_refunds_every_bid() {
+	build_and_execute(|| {
+		let id = create(params(dual_ascent(10)));
+		submit(1, id, agent(10, 5), 100 * UNIT);
+		submit(2, id, DemandCurve::Quantity { x: fixed(3) }, 50 * UNIT);
+		run_to_block(11);
+		let paid_1 = 100 * UNIT - held(HoldReason::BidBudget, 1);
+		assert!(paid_1 > 0, "the first epoch settled and charged");
+		assert!(EpochOutcomes::<Test>::contains_key(id, 0));
+
+		assert_noop!(
+			ContractEquilibrium::close_market(RuntimeOrigin::signed(1), id),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			ContractEquilibrium::close_market(RuntimeOrigin::root(), id + 1),
+			Error::<Test>::UnknownMarket
+		);
+		assert_ok!(ContractEquilibrium::close_market(RuntimeOrigin::root(), id));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::ContractEquilibrium(Event::MarketClosed { market: id, bids: 2 })
+		);
+		for who in [1, 2] {
+			assert_eq!(held(HoldReason::BidBudget, who), 0);
+			assert_eq!(held(HoldReason::BidDeposit, who), 0);
+		}
+		assert_eq!(Balances::balance(&1), ENDOWMENT - paid_1);
+		assert!(!Markets::<Test>::contains_key(id));
+		assert!(Bids::<Test>::get(id).is_empty());
+		assert_eq!(EpochOutcomes::<Test>::iter_prefix(id).count(), 0);
+		assert_eq!(Markets::<Test>::count(), 0);
+		assert_noop!(
+			ContractEquilibrium::submit_demand(RuntimeOrigin::signed(3), id, agent(10, 5), UNIT),
+			Error::<Test>::UnknownMarket
+		);
+		assert_noop!(
+			ContractEquilibrium::close_market(RuntimeOrigin::root(), id),
+			Error::<Test>::UnknownMarket
+		);
+		run_to_block(30);
+	});
+}
+
+#[test]
+fn the_market_limit_counts_open_markets() {
+	build_and_execute(|| {
+		let max = <Test as crate::Config>::MaxMarkets::get();
+		let ids: Vec<MarketId> = (0..max).map(|_| create(params(dual_ascent(10)))).collect();
+		assert_noop!(
+			ContractEquilibrium::create_market(RuntimeOrigin::root(), params(dual_ascent(10))),
+			Error::<Test>::TooManyMarkets
+		);
+		assert_ok!(ContractEquilibrium::close_market(RuntimeOrigin::root(), ids[1]));
+		let reopened = create(params(dual_ascent(10)));
+		assert_eq!(reopened, max, "identifiers are never reused");
+		assert_eq!(Markets::<Test>::count(), max);
+		run_to_block(12);
+	});
+}
+
+#[test]
+fn a_lower_capacity_does_not_make_past_epochs_invalid() {
+	build_and_execute(|| {
+		let mut market = params(dual_ascent(10));
+		market.capacity = fixed(10);
+		market.price_ceiling = FixedU128::zero();
+		let id = create(market.clone());
+		submit(1, id, DemandCurve::Quantity { x: fixed(20) }, 100 * UNIT);
+		run_to_block(11);
+		let outcome = EpochOutcomes::<Test>::get(id, 0).unwrap();
+		assert_eq!(outcome.capacity, fixed(10));
+		assert!(outcome.total_allocated > fixed(9));
+		market.capacity = fixed(5);
+		assert_ok!(ContractEquilibrium::set_market_params(RuntimeOrigin::root(), id, market));
+		// `build_and_execute` checks the invariants after every block and at the end: epoch 0
+		// is judged by the capacity it had.
+		run_to_block(21);
+		assert!(EpochOutcomes::<Test>::get(id, 1).unwrap().total_allocated <= fixed(5));
+	});
+}
+
+#[test]
+fn a_bid_counted_in_the_price_pays_for_its_allocation() {
+	build_and_execute(|| {
+		let mut market = params(dual_ascent(10));
+		market.price_floor = fixed(1);
+		market.price_ceiling = fixed(1);
+		let id = create(market);
+		// τ = 0.5, μ = 1, g = 1: agent (α 2, β 0.1) wants 2/1.6 − 1 = 0.25 units, worth
+		// 2·ln 1.25 − 0.025 ≈ 0.42 to it, for a payment of 1.5·0.25 + 1 = 1.375. Its demand
+		// counted in the price, so it is allocated and pays: a settlement veto would let such
+		// curves raise the price for free (see docs/mechanism.md).
+		submit(1, id, DemandCurve::LogUtility { alpha: fixed(2), beta: ratio(1, 10) }, 100 * UNIT);
+		run_to_block(11);
+		assert!(pallet_events().contains(&Event::BidSettled {
+			market: id,
+			epoch: 0,
+			who: 1,
+			allocation: ratio(1, 4),
+			payment: 1_375_000_000_000,
+		}));
+	});
+}
+
+#[test]
+fn migration_from_version_0_keeps_every_bid_and_outcome() {
+	use crate::migrations::v1::{BidV0, EpochOutcomeV0, MigrateV0ToV1};
+	use codec::Encode;
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		// Version-0 state: two markets, bids (one withdrawing) held as version 0 held them, an
+		// outcome per market, no market count.
+		let first = create(params(dual_ascent(10)));
+		let second = create(params(newton()));
+		submit(1, first, agent(10, 5), 100 * UNIT);
+		submit(2, first, DemandCurve::Quantity { x: fixed(3) }, 50 * UNIT);
+		submit(3, second, agent(12, 8), 70 * UNIT);
+		let v0_bids = |market: MarketId, withdrawing: AccountId| {
+			Bids::<Test>::get(market)
+				.into_iter()
+				.map(|bid| BidV0 {
+					bidder: bid.bidder,
+					curve: bid.curve,
+					budget: bid.budget,
+					deposit: bid.deposit,
+					withdrawing: bid.bidder == withdrawing,
+				})
+				.collect::<Vec<_>>()
+		};
+		let put =
+			|key: Vec<u8>, value: Vec<u8>| frame_support::storage::unhashed::put_raw(&key, &value);
+		put(Bids::<Test>::hashed_key_for(first), v0_bids(first, 2).encode());
+		put(Bids::<Test>::hashed_key_for(second), v0_bids(second, 0).encode());
+		let outcome = EpochOutcomeV0::<Balance> {
+			price: ratio(3, 2),
+			total_allocated: fixed(40),
+			total_surplus: fixed(7),
+			fairness: Perbill::from_percent(90),
+			participation: Perbill::one(),
+			bidders: 2,
+			total_paid: 9 * UNIT,
+		};
+		put(EpochOutcomes::<Test>::hashed_key_for(first, 0), outcome.encode());
+		put(EpochOutcomes::<Test>::hashed_key_for(second, 0), outcome.encode());
+		frame_support::storage::unhashed::kill(&Markets::<Test>::counter_storage_final_key());
+		StorageVersion::new(0).put::<ContractEquilibrium>();
+		assert_eq!(Markets::<Test>::count(), 0);
+
+		#[cfg(feature = "try-runtime")]
+		let state = <MigrateV0ToV1<Test> as OnRuntimeUpgrade>::pre_upgrade().unwrap();
+		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		<MigrateV0ToV1<Test> as OnRuntimeUpgrade>::post_upgrade(state).unwrap();
+
+		assert_eq!(ContractEquilibrium::on_chain_storage_version(), StorageVersion::new(1));
+		assert_eq!(Markets::<Test>::count(), 2);
+		let bids = Bids::<Test>::get(first);
+		assert_eq!(bids.len(), 2);
+		assert_eq!((bids[0].counted_from, &bids[0].next), (0, &NextOrder::Keep));
+		assert_eq!((bids[1].counted_from, &bids[1].next), (0, &NextOrder::Withdraw));
+		assert_eq!(bids[1].budget, 50 * UNIT);
+		let migrated = EpochOutcomes::<Test>::get(first, 0).unwrap();
+		assert_eq!((migrated.total_paid, migrated.capacity), (9 * UNIT, fixed(100)));
+		ContractEquilibrium::do_try_state().unwrap();
+		// A second run does nothing.
+		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Bids::<Test>::get(first), bids);
+		// The withdrawing bid leaves at the end of the epoch, refunded.
+		run_to_block(11);
+		assert_eq!(Bids::<Test>::get(first).len(), 1);
+		assert_eq!(held(HoldReason::BidBudget, 2), 0);
+	});
+}
+
 // --- runtime API views -----------------------------------------------------------------------
 
 #[test]
@@ -727,8 +1125,107 @@ mod properties {
 		market
 	}
 
+	/// What a stranger or governance may do between blocks.
+	#[derive(Clone, Debug)]
+	enum Action {
+		/// Bidder `who` places or replaces a demand with a budget of `budget` tokens.
+		Submit { who: u64, curve: DemandCurve, budget: u128 },
+		/// Bidder `who` withdraws.
+		Withdraw { who: u64 },
+		/// Governance sets a new capacity, fixed fee (tenths), price ceiling and epoch length.
+		SetParams { capacity: u32, fixed_fee_tenths: u128, ceiling: u32, epoch_length: u32 },
+		/// Governance closes the market and opens a new one.
+		CloseAndReopen,
+		/// `blocks` blocks pass.
+		Advance { blocks: u64 },
+	}
+
+	fn any_curve() -> impl Strategy<Value = DemandCurve> {
+		prop_oneof![
+			paper_agent(),
+			(0u32..=200).prop_map(|x| DemandCurve::Quantity { x: fixed(x) }),
+			// The attacker's curve of issue 11.
+			Just(DemandCurve::LogUtility { alpha: fixed(1_000_000), beta: ratio(1, 1_000) }),
+		]
+	}
+
+	fn action() -> impl Strategy<Value = Action> {
+		prop_oneof![
+			4 => (1u64..=8, any_curve(), prop_oneof![Just(0u128), 0u128..=5, 5u128..=5_000])
+				.prop_map(|(who, curve, budget)| Action::Submit { who, curve, budget }),
+			2 => (1u64..=8).prop_map(|who| Action::Withdraw { who }),
+			1 => (1u32..=80, 0u128..=30, 1u32..=20, 1u32..=12).prop_map(
+				|(capacity, fixed_fee_tenths, ceiling, epoch_length)| {
+					Action::SetParams { capacity, fixed_fee_tenths, ceiling, epoch_length }
+				}
+			),
+			1 => Just(Action::CloseAndReopen),
+			4 => (1u64..=7).prop_map(|blocks| Action::Advance { blocks }),
+		]
+	}
+
 	proptest! {
 		#![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+		/// Random sequences of submissions (tiny, huge and zero budgets, attackers' curves),
+		/// withdrawals, parameter changes and closures: every invariant holds after every block
+		/// (`run_to_block` runs `try_state`), total issuance never changes, a failed call
+		/// changes nothing, and once every market is closed nothing stays held.
+		#[test]
+		fn random_actions_keep_every_invariant(
+			actions in prop::collection::vec(action(), 1..60usize),
+			rule in prop_oneof![Just(newton()), Just(dual_ascent(100_000))],
+		) {
+			build_and_execute(|| {
+				let mut market = params(rule);
+				market.epoch_length = 5;
+				let mut id = create(market.clone());
+				let issuance = Balances::total_issuance();
+				for action in actions {
+					match action {
+						Action::Submit { who, curve, budget } => {
+							let _ = frame_support::storage::with_storage_layer(|| {
+								ContractEquilibrium::submit_demand(
+									RuntimeOrigin::signed(who), id, curve, budget * UNIT / 10,
+								)
+							});
+						},
+						Action::Withdraw { who } => {
+							let _ = frame_support::storage::with_storage_layer(|| {
+								ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(who), id)
+							});
+						},
+						Action::SetParams { capacity, fixed_fee_tenths, ceiling, epoch_length } => {
+							market.capacity = fixed(capacity);
+							market.epoch_length = epoch_length;
+							market.fixed_fee = ratio(fixed_fee_tenths, 10);
+							market.price_ceiling = fixed(ceiling);
+							prop_assert!(ContractEquilibrium::set_market_params(
+								RuntimeOrigin::root(), id, market.clone(),
+							).is_ok());
+							let price = Markets::<Test>::get(id).unwrap().price;
+							prop_assert!(price <= market.price_ceiling);
+						},
+						Action::CloseAndReopen => {
+							prop_assert!(ContractEquilibrium::close_market(RuntimeOrigin::root(), id).is_ok());
+							id = create(market.clone());
+						},
+						Action::Advance { blocks } => run_to_block(System::block_number() + blocks),
+					}
+					ContractEquilibrium::do_try_state().map_err(|error| {
+						TestCaseError::fail(format!("{error:?}"))
+					})?;
+					prop_assert_eq!(Balances::total_issuance(), issuance);
+				}
+				prop_assert!(ContractEquilibrium::close_market(RuntimeOrigin::root(), id).is_ok());
+				for who in 1..=8u64 {
+					prop_assert_eq!(held(HoldReason::BidBudget, who), 0);
+					prop_assert_eq!(held(HoldReason::BidDeposit, who), 0);
+				}
+				prop_assert_eq!(Balances::total_issuance(), issuance);
+				Ok(())
+			})?;
+		}
 
 		/// For the paper's random agents, the on-chain price (Newton–secant rule) is within
 		/// tolerance of μ* after 80 blocks, stays in bounds every block (`try_state` runs after

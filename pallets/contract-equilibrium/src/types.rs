@@ -11,6 +11,9 @@ pub type MarketId = u32;
 pub type EpochIndex = u32;
 
 /// A market: what governance set and where the price stands.
+///
+/// Its epoch under way runs from `epoch_start` for `params.epoch_length` blocks and is sealed
+/// from [`Market::seal_block`] on (see [`Bid`]).
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct Market<AccountId, BlockNumber> {
 	/// The parameters governance set; changes apply from the next block.
@@ -27,7 +30,48 @@ pub struct Market<AccountId, BlockNumber> {
 	pub epoch_start: BlockNumber,
 }
 
+/// What happens to a bid once the epoch under way has settled.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum NextOrder<Balance> {
+	/// The bid stays as it is.
+	Keep,
+	/// The bid is replaced: from the next epoch it demands by `curve` with `budget`, which is
+	/// held already, in full; what is left of the old budget is then released.
+	Replace {
+		/// The new demand curve.
+		curve: DemandCurve,
+		/// The new budget, held since the replacement was asked for.
+		budget: Balance,
+	},
+	/// The bid leaves: it is removed and its holds released.
+	Withdraw,
+}
+
+impl<AccountId, BlockNumber: sp_runtime::traits::AtLeast32BitUnsigned + Copy>
+	Market<AccountId, BlockNumber>
+{
+	/// The first block of the epoch under way in which the book is sealed: `⌊L/2⌋` blocks after
+	/// the epoch started.
+	pub fn seal_block(&self) -> BlockNumber {
+		self.epoch_start.saturating_add(BlockNumber::from(self.params.epoch_length / 2))
+	}
+
+	/// The block whose first step settles the epoch under way.
+	pub fn epoch_end(&self) -> BlockNumber {
+		self.epoch_start.saturating_add(BlockNumber::from(self.params.epoch_length))
+	}
+}
+
 /// A bidder's standing demand in a market.
+///
+/// An epoch of `L` blocks is open for its first `⌊L/2⌋` blocks and sealed for the rest. While
+/// it is open, bids placed or replaced count at once (in the rest of its price steps and in its
+/// settlement). Once it is sealed, a new bid counts from the next epoch and a replacement takes
+/// effect when the next epoch starts, after this one has settled with the old bid. So the price
+/// takes at least `⌈L/2⌉` steps on exactly the bids the epoch settles. A withdrawal always waits
+/// for the settlement of the epoch in which the bid counted.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct Bid<AccountId, Balance> {
 	/// Who bids.
@@ -35,13 +79,30 @@ pub struct Bid<AccountId, Balance> {
 	/// How the bidder demands.
 	pub curve: DemandCurve,
 	/// What is left of the budget, held from the bidder's balance: the most the bidder can
-	/// still be charged. Each settlement draws its payment from it.
+	/// still be charged. Each settlement draws its payment from it, and the bid counts only as
+	/// far as it pays.
 	pub budget: Balance,
 	/// The storage deposit held while the bid exists.
 	pub deposit: Balance,
-	/// The bidder asked to leave: the bid is settled once more, at the end of the epoch under
-	/// way, and then removed with its holds released.
-	pub withdrawing: bool,
+	/// The first epoch the bid counts in.
+	pub counted_from: EpochIndex,
+	/// What happens to the bid once the epoch under way has settled.
+	pub next: NextOrder<Balance>,
+}
+
+impl<AccountId, Balance> Bid<AccountId, Balance> {
+	/// Whether the bid counts in epoch `epoch`.
+	pub fn counts_in(&self, epoch: EpochIndex) -> bool {
+		self.counted_from <= epoch
+	}
+
+	/// The budget held for a pending replacement, if any.
+	pub fn replacement_budget(&self) -> Option<&Balance> {
+		match &self.next {
+			NextOrder::Replace { budget, .. } => Some(budget),
+			_ => None,
+		}
+	}
 }
 
 /// What one epoch of a market produced.
@@ -64,6 +125,8 @@ pub struct EpochOutcome<Balance> {
 	pub bidders: u32,
 	/// What bidders paid in all, in the token's smallest unit.
 	pub total_paid: Balance,
+	/// `m`: the capacity the epoch had, in units (`total_allocated` never exceeds it).
+	pub capacity: FixedU128,
 }
 
 /// The state of a market as the runtime API reports it.
