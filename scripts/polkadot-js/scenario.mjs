@@ -13,7 +13,8 @@
 // - Agents: --seed (default 1) seeds a PRNG (mulberry32) that draws 20 agents from the paper's
 //   distribution, α ~ U(5, 20), β ~ U(0.5, 5), quantized to 10⁻⁶. Each is a fresh account
 //   (//ScenarioAgentNN) funded with 10 000 EQ by transfers from Alice … Ferdie (there is no
-//   utility pallet: one block of transfers with explicit nonces). The first 16 bid as
+//   utility pallet: one block of transfers with explicit nonces; the same block funds phase E's
+//   attacker, //ScenarioAttacker, with 10 EQ). The first 16 bid as
 //   LogUtility { α, β } (the chain evaluates their best response); the last 4 keep their α, β
 //   private and bid Quantity { x }, re-reporting every block their best response
 //   x = max(0, α/(β+τ+μ) − 1) to the last price they saw, as Algorithm 1's agents do. Budgets are
@@ -23,36 +24,71 @@
 //   η = min(1, 1/L) = 1/L, the largest the chain allows), prices in [0, 100], epochs of 25
 //   blocks, tolerance 10⁻⁶, payee a fresh account (//ScenarioPayee).
 // - Phases: A) the 16 LogUtility agents bid in one block; the price climbs from the floor to μ*.
-//   B) the 4 Quantity agents join and report every block; the price moves to the equilibrium
-//   μ** of all 20 agents' true best responses. C) a referendum on the market_admin track
+//   B) the 4 Quantity agents join (in the open half of an epoch, so that their bids count at once)
+//   and report every block; the price moves to the equilibrium μ** of all 20 agents' true best
+//   responses. C) a referendum on the market_admin track
 //   (preimage, submit, decision deposit, conviction votes by Alice and Bob, enactment by the
 //   scheduler) raises the capacity to 30; the price re-converges to the new μ**.
 //   D) invalid demands are rejected with their named errors (AlphaOutOfRange, BetaOutOfRange,
 //   QuantityOutOfRange, BudgetBelowDeposit, UnknownMarket) and parameter changes by signed
 //   accounts (a bidder, and Alice without sudo) fail with BadOrigin; nothing changes.
-//   E) after the next settlement, the final accounting.
+//   E) two regressions ride the next settlement (placed while the book is open and at least
+//   ATTACK_LEAD blocks before it; otherwise the settlement after it), then the final accounting:
+//   - unbacked demand: the attacker bids Quantity { x: 10⁹ } on a budget of g (B − g = 0: it
+//     backs nothing) and schedules its withdrawal in the same block. While the bid stands, every
+//     PriceUpdated and runtime-API view must equal the replica's *without* it; at the settlement
+//     it is allocated 0 and pays 0, every honest bid is allocated and pays exactly what it would
+//     without it, and the bid leaves with its budget and deposit released.
+//   - locks do not dodge payments: the LogUtility bidder with the largest demand (among those
+//     that sign nothing later) delegates its votes (convictionVoting.delegate, track 1, to Dave)
+//     with a lock on its whole balance, held budget included, less twice the delegation's fee:
+//     its frozen balance exceeds its free balance, so a polite transfer out of its hold would be
+//     refused. At the settlement it must pay exactly the replica's payment, moved out of its hold
+//     to the payee and the treasury (Balances.TransferOnHold), whose balances must rise by exactly
+//     what the model says; and the payment must exceed what a polite transfer could have moved.
 // - Bounds (lib/bounds.mjs, where the derivations are written out):
 //   A) with price-responsive bids only, the map μ ↦ μ + η(S(μ) − m) is non-decreasing (η ≤ 1/L),
 //      so the price approaches μ* from below without crossing it and
 //      |μ_{t+1} − μ*| ≤ (1 − η·ℓ)|μ_t − μ*|, ℓ = |S'(μ*)| (the least slope on [μ_0, μ*]).
 //      The promise checked: the runtime API's distance |μ_t − μ*| ≤ tolerance after at most
 //      T_A = ⌈ln(d_0/tol)/(−ln(1 − η·ℓ))⌉ blocks, and μ_t ≤ μ* at every block.
-//   B, C) reports lag one block, so the step sees S_L(μ_t) + Q(μ_{t−1}): a second-order
-//      recursion e_{t+1} = (1 − η·a_t)·e_t − η·b_t·e_{t−1} in e_t = μ_t − μ**, bounded by
-//      interval arithmetic from the two measured starting errors with the slopes' ranges over
-//      the reachable prices. This is looser than A's bound and is documented as such. The
-//      promise checked: within T_B (T_C) blocks both |μ_t − μ**| and the runtime API's distance
-//      |μ_t − μ*_t| (μ*_t computed with the standing reports) are ≤ tolerance.
+//   B, C) reports lag one block while the order book is open, so the step sees
+//      S_L(μ_t) + Q(μ_{t−1}): a second-order recursion e_{t+1} = (1 − η·a_t)·e_t − η·b_t·e_{t−1}
+//      in e_t = μ_t − μ**; while it is sealed (the second half of each epoch) a report waits for
+//      the settlement and the step sees the last one made while the book was open, e_{t−1}
+//      becoming that older e_j. Bounded by interval arithmetic from the measured starting errors
+//      with the slopes' ranges over the reachable prices. This is looser than A's bound and is
+//      documented as such. The promise checked: from T_B (T_C) blocks on, for HOLD_BLOCKS + 1
+//      blocks, both |μ_t − μ**| and the runtime API's distance |μ_t − μ*_t| (μ*_t computed with
+//      the standing reports) are ≤ tolerance (a stale report frozen while the book is sealed can
+//      carry the price through the band and out again before it settles, so the bound is for
+//      the first block from which it stays).
+//   L counts each report's backed term min(k/c², x²/k) (order.rs `steepest_slope_from`), so the
+//   step size η = min(1, 1/L) moves with the reports: the recursion takes it over a range (no
+//   reports … every reporter at its largest response on half its budget), and every step size
+//   the phase uses is checked to lie in it. Budgets never cap a true best response (each budget
+//   less g is at least α, checked), so μ** is the same for the orders as for the curves.
 //   Floats are used for the bounds only (with safety margins); the chain's fixed-point rounding
 //   is absorbed by a 10⁻¹² slack on the tolerance.
-// - Exactness (BigInt, lib/mechanism.mjs replicates the chain's math): every PriceUpdated of the
-//   scenario's market must equal the replica's step (price, S, S − m, converged); every block the
-//   runtime API's μ*, S(μ*) and excess demand must equal the replica's; every BidSettled's
-//   allocation and payment must equal the replica's settlement. After every settlement and at
-//   the end, each agent's free and reserved balances must equal the model built from the events
-//   (Balances.Transfer in, TransactionPayment.TransactionFeePaid out, budget and deposit held on
-//   DemandSubmitted, payments drawn from the held budget on BidSettled), the Bids storage must
-//   equal the model, the payee must have received exactly Σ μ·x (to_balance, rounded down) and
+// - Exactness (BigInt, lib/mechanism.mjs replicates the chain's math): the replica counts every
+//   bid as the chain does, as an order (order.rs): its curve capped by what the rest of its
+//   budget pays for, min(x(μ), (B − g)/(μ + τ)), B = to_tokens(budget) (planck · 10⁶, exact),
+//   and only the bids that count in the epoch under way (the model follows the sealed order
+//   book: counted_from, and replacements and withdrawals pending until the settlement); at a
+//   settlement a LogUtility bid whose allocation is not worth its payment gets nothing
+//   (settlement.rs `covers_fixed_fee`).
+//   Every PriceUpdated of the scenario's market must equal the replica's step (price, S, S − m,
+//   converged); every block the runtime API's μ*, S(μ*) and excess demand must equal the
+//   replica's; every BidSettled's allocation and payment must equal the replica's settlement,
+//   every EpochSettled must come in the block the model expects with the market's capacity, and
+//   every DemandSubmitted's counts_from must be the model's. After every settlement and at the end, each
+//   tracked account's free, reserved and frozen balances must equal the model built from the
+//   events (Balances.Transfer in, TransactionPayment.TransactionFeePaid out, budget and deposit
+//   held on DemandSubmitted, payments drawn from the held budget on BidSettled, holds released
+//   on DemandWithdrawn, the rest of a replaced budget released at the settlement,
+//   Balances.Locked/Unlocked), the Bids storage must equal the model (counted_from and the
+//   pending changes included), the payee must have received exactly Σ μ·x (to_balance, rounded
+//   down) and
 //   the treasury exactly the fees τ·x + g of every market's settlements, and the total issuance
 //   must have fallen by exactly the transaction fees (they are burned).
 //
@@ -66,7 +102,7 @@ import { encodeAddress } from '@polkadot/util-crypto';
 import { connect, dispatchErrorName, innerFailure, keyPair } from './lib/chain.mjs';
 import { absDiff, eqToPlanck, fixedToNumber, formatEq, formatFixed, toFixed } from './lib/fixed.mjs';
 import * as replica from './lib/mechanism.mjs';
-import { decodeCurve, decodeParams, encodeCurve, encodeParams, readBids, readEquilibrium, readMarket, sameParams } from './lib/market.mjs';
+import { bigintJson, decodeCurve, decodeParams, encodeCurve, encodeParams, readBids, readEquilibrium, readMarket, sameParams } from './lib/market.mjs';
 import { MARKET_ADMIN_ORIGIN, MARKET_ADMIN_TRACK, enactmentTaskId, referendumPhase, setParamsProposal, trackInfo, voteTx } from './lib/governance.mjs';
 import { agentFloats, drawPaperAgents } from './lib/agents.mjs';
 import { delayedBound, monotoneBound } from './lib/bounds.mjs';
@@ -119,6 +155,10 @@ const VOTES = [
   { uri: '//Bob', aye: true, conviction: 'Locked1x', balance: eqToPlanck('100000') },
 ];
 const NEW_CAPACITY = toFixed('30');
+const ATTACKER_FUNDING = eqToPlanck('10');
+const ATTACK_QUANTITY = toFixed('1000000000'); // Quantity { x: 10⁹ }, the most a report may be
+const ATTACK_LEAD = 3; // the unbacked bid stands for at least ATTACK_LEAD − 1 steps before the settlement
+const LOCK_TARGET = '//Dave'; // whom the locking bidder delegates its votes to
 const HOLD_BLOCKS = 3; // blocks a converged price must stay within tolerance
 const BALANCE_UNIT = 10n ** 12n;
 
@@ -261,18 +301,42 @@ const model = {
   params: null,
   price: 0n,
   priceAt: new Map(), // block number → price after it
-  bids: [], // storage order: { who, curve, budget, deposit }
-  accounts: new Map(), // address → { name, free, reserved }
+  epoch: 0, // the epoch under way
+  epochStart: 0, // the block it started in (the market's creation, or the settlement before it)
+  // Storage order: { who, curve, budget, deposit, countedFrom, next }, next as market.mjs
+  // `decodeNextOrder`: what happens to the bid once the epoch under way has settled.
+  bids: [],
+  accounts: new Map(), // address → { name, free, reserved, frozen }
   payeeReceived: 0n,
   treasuryReceived: 0n,
   feesBurned: 0n,
   settlements: 0,
   lastOutcome: null,
 };
-const activeCurves = () => model.bids.filter((bid) => bid.budget > 0n).map((bid) => bid.curve);
+/** types.rs `Bid::counts_in`: whether a bid counts in the epoch under way. */
+const counts = (bid) => bid.countedFrom <= model.epoch;
+/**
+ * types.rs `Market::seal_block`: the first block of the epoch under way in which the book is
+ * sealed, ⌊L/2⌋ blocks after it started. From then on a new bid counts from the next epoch and
+ * a replacement of a counted bid waits for the settlement.
+ */
+const sealBlock = () => model.epochStart + Math.floor(model.params.epochLength / 2);
+/** types.rs `Market::epoch_end`: the block whose first step settles the epoch under way. */
+const epochEnd = () => model.epochStart + model.params.epochLength;
+/**
+ * The bids as the chain counts them (the pallet's `counted_orders`): every bid that counts in
+ * the epoch under way, its curve backed by what is left of its budget, with the market's fixed
+ * fee. `without`: leave that bidder out (what the chain would count if it had not bid).
+ */
+const orders = (without = null) => replica.ordersOfBids(model.bids.filter((bid) => counts(bid) && bid.who !== without), model.params, BALANCE_UNIT);
+/** Moves `amount` (may be negative) of `account`'s free balance onto hold. */
+function hold(account, amount) {
+  account.free -= amount;
+  account.reserved += amount;
+}
 
 function track(address, name, free = 0n) {
-  model.accounts.set(address, { name, free, reserved: 0n });
+  model.accounts.set(address, { name, free, reserved: 0n, frozen: 0n });
 }
 
 /** Applies one block's events to the model, checking each market event against the replica. */
@@ -281,8 +345,15 @@ function applyEvents(blockNumber, events) {
   let priceEvent = null;
   let settledNow = false;
   let expectedSettlement = null;
+  let withoutUnbacked = null; // the replica's settlement without the unbacked bid (phase E)
+  let settling = null; // the bids the epoch settles: those that count in it, in storage order
   let settledIndex = 0;
+  const settled = []; // this market's BidSettled: { who, allocation, payment, toPayee, toFees, without }
+  const withdrawn = []; // this market's DemandWithdrawn: { who, released }
+  const transfersOnHold = []; // Balances.TransferOnHold from tracked accounts: { source, dest, amount }
   const otherMarketSettlements = new Map(); // market → [{ allocation, payment }]
+  const unbacked = scenario.unbacked;
+  const unbackedStands = () => unbacked !== null && model.bids.some((bid) => bid.who === unbacked.who && counts(bid));
   const ce = api.events.contractEquilibrium;
   for (const { event } of events) {
     const data = event.data;
@@ -291,6 +362,14 @@ function applyEvents(blockNumber, events) {
       const to = model.accounts.get(data.to.toString());
       if (from) from.free -= data.amount.toBigInt();
       if (to) to.free += data.amount.toBigInt();
+    } else if (api.events.balances.TransferOnHold.is(event)) {
+      // Settlement payments out of a held budget: the model applies them on BidSettled.
+      const source = data.source.toString();
+      if (model.accounts.has(source)) transfersOnHold.push({ source, dest: data.dest.toString(), amount: data.amount.toBigInt() });
+    } else if (api.events.balances.Locked.is(event) || api.events.balances.Unlocked.is(event)) {
+      // The account's `frozen`: the largest of its locks (conviction voting's, here).
+      const account = model.accounts.get(data.who.toString());
+      if (account) account.frozen += (api.events.balances.Locked.is(event) ? 1n : -1n) * data.amount.toBigInt();
     } else if (api.events.transactionPayment.TransactionFeePaid.is(event)) {
       model.feesBurned += data.actualFee.toBigInt();
       const who = model.accounts.get(data.who.toString());
@@ -304,14 +383,23 @@ function applyEvents(blockNumber, events) {
         otherMarketSettlements.get(market).push({ allocation, payment });
         continue;
       }
-      expectedSettlement ??= replica.settle(model.bids, model.params, model.price, BALANCE_UNIT);
+      if (expectedSettlement === null) {
+        settling = model.bids.filter(counts);
+        expectedSettlement = replica.settle(settling, model.params, model.price, BALANCE_UNIT);
+        if (unbackedStands()) {
+          const bids = settling.filter((bid) => bid.who !== unbacked.who);
+          withoutUnbacked = new Map(replica.settle(bids, model.params, model.price, BALANCE_UNIT).map((s) => [s.who, s]));
+        }
+      }
       const expected = expectedSettlement[settledIndex];
-      const bid = model.bids[settledIndex];
+      const bid = settling[settledIndex];
       settledIndex += 1;
       const who = data.who.toString();
+      if (data.epoch.toNumber() !== model.epoch) throw new Fatal(`block #${blockNumber}: BidSettled for epoch ${data.epoch.toNumber()}, the model's is ${model.epoch}`);
       if (!expected || expected.who !== who || expected.allocation !== allocation || expected.payment !== payment) {
         throw new Fatal(`block #${blockNumber}: BidSettled for ${nameOf(who)} (allocation ${formatFixed(allocation)}, payment ${payment}) differs from the replica (${expected ? `${formatFixed(expected.allocation)}, ${expected.payment}` : 'no such bid'})`);
       }
+      settled.push({ ...expected, without: withoutUnbacked?.get(who) ?? null });
       bid.budget -= payment;
       model.accounts.get(who).reserved -= payment;
       model.payeeReceived += expected.toPayee;
@@ -322,7 +410,26 @@ function applyEvents(blockNumber, events) {
       const market = data.market.toNumber();
       const outcome = data.outcome;
       if (market === model.marketId) {
-        if (settledIndex !== model.bids.length) throw new Fatal(`block #${blockNumber}: ${settledIndex} BidSettled events for ${model.bids.length} bids`);
+        const counted = model.bids.filter(counts).length;
+        if (settledIndex !== counted) throw new Fatal(`block #${blockNumber}: ${settledIndex} BidSettled events for ${counted} bids that count`);
+        if (data.epoch.toNumber() !== model.epoch || blockNumber !== epochEnd()) {
+          throw new Fatal(`block #${blockNumber}: epoch ${data.epoch.toNumber()} settled; the model expects epoch ${model.epoch} to settle in block #${epochEnd()}`);
+        }
+        if (outcome.capacity.toBigInt() !== model.params.capacity || outcome.bidders.toNumber() !== counted) {
+          throw new Fatal(`block #${blockNumber}: EpochSettled records capacity ${formatFixed(outcome.capacity.toBigInt())} and ${outcome.bidders.toNumber()} bidders, the model ${formatFixed(model.params.capacity)} and ${counted}`);
+        }
+        // The changes asked for while the book was sealed: a replaced bid takes its new curve and
+        // budget (held in full already) and releases what is left of the old one; withdrawing
+        // bids leave on their DemandWithdrawn, which follows.
+        for (const bid of model.bids) {
+          if (bid.next.kind !== 'Replace') continue;
+          hold(model.accounts.get(bid.who), -bid.budget);
+          bid.curve = bid.next.curve;
+          bid.budget = bid.next.budget;
+          bid.next = { kind: 'Keep' };
+        }
+        model.epoch += 1;
+        model.epochStart = blockNumber;
         settledNow = true;
         model.settlements += 1;
         model.lastOutcome = { epoch: data.epoch.toNumber(), allocated: outcome.totalAllocated.toBigInt(), paid: outcome.totalPaid.toBigInt(), price: outcome.price.toBigInt() };
@@ -335,49 +442,94 @@ function applyEvents(blockNumber, events) {
         otherMarketSettlements.delete(market);
       }
     } else if (ce.PriceUpdated.is(event) && data.market.toNumber() === model.marketId) {
-      const step = replica.nextPriceDualAscent(activeCurves(), model.params, model.price);
+      const step = replica.nextPriceDualAscent(orders(), model.params, model.price);
       const got = {
         price: data.price.toBigInt(),
         aggregateDemand: data.aggregateDemand.toBigInt(),
         excessDemand: data.excessDemand.toBigInt(),
         converged: data.converged.isTrue,
       };
-      if (got.price !== step.price || got.aggregateDemand !== step.aggregateDemand
-        || got.excessDemand !== step.excessDemand || got.converged !== step.converged) {
-        throw new Fatal(`block #${blockNumber}: PriceUpdated ${JSON.stringify(got, (k, v) => (typeof v === 'bigint' ? v.toString() : v))} differs from the replica's step ${JSON.stringify(step, (k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+      const differs = (s) => got.price !== s.price || got.aggregateDemand !== s.aggregateDemand
+        || got.excessDemand !== s.excessDemand || got.converged !== s.converged;
+      if (differs(step)) {
+        throw new Fatal(`block #${blockNumber}: PriceUpdated ${JSON.stringify(got, bigintJson)} differs from the replica's step ${JSON.stringify(step, bigintJson)}`);
       }
+      if (unbackedStands()) {
+        // The same step without the unbacked bid: it must be the very same step.
+        const without = replica.nextPriceDualAscent(orders(unbacked.who), model.params, model.price);
+        unbacked.steps += 1;
+        if (differs(without)) unbacked.differences.push(`block #${blockNumber}: the step ${JSON.stringify(got, bigintJson)}, without the bid ${JSON.stringify(without, bigintJson)}`);
+      }
+      scenario.stepSizes?.push(step.stepSize);
       model.price = got.price;
       priceEvent = got;
       if (got.converged) notes.push('converged');
     } else if (ce.DemandSubmitted.is(event) && data.market.toNumber() === model.marketId) {
+      // The pallet's `do_submit_demand`, in a block of the open or the sealed half of the epoch.
       const who = data.who.toString();
+      const curve = decodeCurve(data.curve);
       const budget = data.budget.toBigInt();
       const account = model.accounts.get(who);
       const bid = model.bids.find((b) => b.who === who);
-      if (bid) {
-        const delta = budget - bid.budget;
-        account.free -= delta;
-        account.reserved += delta;
+      const sealed = blockNumber >= sealBlock();
+      let countsFrom;
+      if (bid && sealed && counts(bid)) {
+        // A counted bid in a sealed epoch: replaced once the epoch has settled; the new budget is
+        // held in full now, instead of a replacement asked for before.
+        hold(account, budget - (bid.next.kind === 'Replace' ? bid.next.budget : 0n));
+        bid.next = { kind: 'Replace', curve, budget };
+        countsFrom = model.epoch + 1;
+      } else if (bid) {
+        // At once; placing a demand again cancels a pending withdrawal.
+        hold(account, budget - bid.budget);
+        bid.curve = curve;
         bid.budget = budget;
-        bid.curve = decodeCurve(data.curve);
+        bid.next = { kind: 'Keep' };
+        countsFrom = Math.max(bid.countedFrom, model.epoch);
       } else {
         const deposit = api.consts.contractEquilibrium.bidDeposit.toBigInt();
-        account.free -= budget + deposit;
-        account.reserved += budget + deposit;
-        model.bids.push({ who, curve: decodeCurve(data.curve), budget, deposit });
+        hold(account, budget + deposit);
+        countsFrom = sealed ? model.epoch + 1 : model.epoch;
+        model.bids.push({ who, curve, budget, deposit, countedFrom: countsFrom, next: { kind: 'Keep' } });
       }
+      if (data.countsFrom.toNumber() !== countsFrom) {
+        throw new Fatal(`block #${blockNumber}: DemandSubmitted for ${nameOf(who)} counts from epoch ${data.countsFrom.toNumber()}, the model says ${countsFrom} (epoch ${model.epoch}, ${sealed ? 'sealed' : 'open'})`);
+      }
+    } else if (ce.DemandWithdrawalScheduled.is(event) && data.market.toNumber() === model.marketId) {
+      // A counted bid leaves after the settlement; a pending replacement's budget is released.
+      const bid = model.bids.find((b) => b.who === data.who.toString());
+      if (!bid || !counts(bid)) throw new Fatal(`block #${blockNumber}: DemandWithdrawalScheduled for ${nameOf(data.who.toString())}, who has no bid that counts`);
+      if (bid.next.kind === 'Replace') hold(model.accounts.get(bid.who), -bid.next.budget);
+      bid.next = { kind: 'Withdraw' };
+    } else if (ce.DemandWithdrawn.is(event) && data.market.toNumber() === model.marketId) {
+      // At a settlement (after EpochSettled) a withdrawing bid leaves; a bid that does not count
+      // yet leaves at once. Either way with what is left of its holds.
+      const who = data.who.toString();
+      const released = data.released.toBigInt();
+      const index = model.bids.findIndex((b) => b.who === who);
+      const bid = model.bids[index];
+      if (!bid || !(bid.next.kind === 'Withdraw' || !counts(bid)) || released !== bid.budget + bid.deposit) {
+        throw new Fatal(`block #${blockNumber}: DemandWithdrawn for ${nameOf(who)} released ${released}, the model expects ${bid ? `${bid.budget + bid.deposit} (next: ${bid.next.kind}, counted from epoch ${bid.countedFrom})` : 'no bid'}`);
+      }
+      model.bids.splice(index, 1);
+      hold(model.accounts.get(who), -released);
+      withdrawn.push({ who, released });
+      notes.push(`${nameOf(who)} withdrawn`);
     } else if (ce.MarketParamsUpdated.is(event) && data.market.toNumber() === model.marketId) {
       model.params = decodeParams(data.params);
+      model.price = replica.clampPrice(model.params, model.price); // clamped into the new bounds at once
       notes.push(`MarketParamsUpdated: capacity ${formatFixed(model.params.capacity)}`);
     } else if (ce.MarketCreated.is(event)) {
       model.marketId = data.market.toNumber();
       model.params = decodeParams(data.params);
       model.price = model.params.priceFloor;
+      model.epoch = 0;
+      model.epochStart = blockNumber;
       notes.push(`MarketCreated #${model.marketId}`);
     }
   }
   model.priceAt.set(blockNumber, model.price);
-  return { notes, priceEvent, settledNow };
+  return { notes, priceEvent, settledNow, settled, withdrawn, transfersOnHold };
 }
 
 const names = new Map();
@@ -390,8 +542,12 @@ const scenario = {
   phase: 'S', // S(etup), then A … E
   reporters: [], // Quantity agents reporting every block
   referendum: null, // { index, taskId, enactedAt, lastPhase }
+  // Phase E's unbacked bid { who, steps, views, differences }: while it stands, every step and
+  // runtime-API view is also compared with the replica without it.
+  unbacked: null,
+  stepSizes: null, // when an array, every step size η the replica computed is appended to it
   blocks: 0,
-  onEpoch: null,
+  head: 0, // the number of the last sealed block
 };
 
 async function block(extraNotes = []) {
@@ -402,19 +558,36 @@ async function block(extraNotes = []) {
   }
   const sealed = await driver.seal();
   scenario.blocks += 1;
-  const { notes, priceEvent, settledNow } = applyEvents(sealed.number, sealed.events);
+  scenario.head = sealed.number;
+  const receivedBefore = { payee: model.payeeReceived, treasury: model.treasuryReceived };
+  const { notes, priceEvent, settledNow, ...applied } = applyEvents(sealed.number, sealed.events);
+  // What the model says the payee and the treasury received in this block.
+  const received = { payee: model.payeeReceived - receivedBefore.payee, treasury: model.treasuryReceived - receivedBefore.treasury };
   notes.push(...extraNotes);
   if (scenario.reporters.length) notes.push(`${scenario.reporters.length} reports`);
 
   let eq = null;
   if (model.marketId !== null) {
     eq = await readEquilibrium(api, model.marketId, sealed.hash);
-    const curves = activeCurves();
-    const muStar = replica.clearingPrice(curves, model.params);
-    const excess = replica.aggregateDemand(curves, model.params.unitFee, replica.clampPrice(model.params, model.price)) - model.params.capacity;
-    if (eq.clearingPrice !== muStar || eq.price !== model.price || eq.excessDemand !== excess
-      || eq.demandAtClearingPrice !== replica.aggregateDemand(curves, model.params.unitFee, muStar)) {
-      throw new Fatal(`block #${sealed.number}: the runtime API's equilibrium (μ* ${formatFixed(eq.clearingPrice)}, price ${formatFixed(eq.price)}, excess ${formatFixed(eq.excessDemand)}) differs from the replica (μ* ${formatFixed(muStar)}, price ${formatFixed(model.price)}, excess ${formatFixed(excess)})`);
+    const view = (demands) => {
+      const muStar = replica.clearingPrice(demands, model.params);
+      return {
+        muStar,
+        atMuStar: replica.aggregateDemand(demands, model.params.unitFee, muStar),
+        excess: replica.aggregateDemand(demands, model.params.unitFee, replica.clampPrice(model.params, model.price)) - model.params.capacity,
+      };
+    };
+    const differs = (v) => eq.clearingPrice !== v.muStar || eq.excessDemand !== v.excess || eq.demandAtClearingPrice !== v.atMuStar;
+    const expected = view(orders());
+    if (differs(expected) || eq.price !== model.price) {
+      throw new Fatal(`block #${sealed.number}: the runtime API's equilibrium (μ* ${formatFixed(eq.clearingPrice)}, price ${formatFixed(eq.price)}, excess ${formatFixed(eq.excessDemand)}) differs from the replica (μ* ${formatFixed(expected.muStar)}, price ${formatFixed(model.price)}, excess ${formatFixed(expected.excess)})`);
+    }
+    const unbacked = scenario.unbacked;
+    if (unbacked && model.bids.some((bid) => bid.who === unbacked.who)) {
+      // The view without the unbacked bid: it must be the very same view.
+      const without = view(orders(unbacked.who));
+      unbacked.views += 1;
+      if (differs(without)) unbacked.differences.push(`block #${sealed.number}: the API's μ* ${formatFixed(eq.clearingPrice)}, without the bid ${formatFixed(without.muStar)}`);
     }
   }
   if (scenario.referendum) notes.push(...await followReferendum(sealed));
@@ -425,7 +598,7 @@ async function block(extraNotes = []) {
   const interesting = notes.some((n) => n !== `${scenario.reporters.length} reports` && n !== 'converged');
   if (!options.quiet || interesting || sealed.number % 10 === 0) say(row);
   if (settledNow) await checkBalances(sealed, `after the settlement in block #${sealed.number}`);
-  return { ...sealed, eq };
+  return { ...sealed, eq, settledNow, received, ...applied };
 }
 
 function printHeader() {
@@ -449,19 +622,19 @@ async function checkBalances(sealed, when) {
     const free = data.free.toBigInt();
     const reserved = data.reserved.toBigInt();
     const frozen = data.frozen.toBigInt();
-    if (free !== expected.free || reserved !== expected.reserved || frozen !== 0n) {
-      mismatches.push(`${expected.name}: free ${free} (expected ${expected.free}), reserved ${reserved} (expected ${expected.reserved}), frozen ${frozen}`);
+    if (free !== expected.free || reserved !== expected.reserved || frozen !== expected.frozen) {
+      mismatches.push(`${expected.name}: free ${free} (expected ${expected.free}), reserved ${reserved} (expected ${expected.reserved}), frozen ${frozen} (expected ${expected.frozen})`);
     }
   });
   const sameBids = bids.length === model.bids.length && bids.every((bid, i) => {
     const m = model.bids[i];
-    return bid.who === m.who && bid.budget === m.budget && bid.deposit === m.deposit
-      && JSON.stringify(bid.curve, (k, v) => (typeof v === 'bigint' ? v.toString() : v)) === JSON.stringify(m.curve, (k, v) => (typeof v === 'bigint' ? v.toString() : v));
+    return bid.who === m.who && bid.budget === m.budget && bid.deposit === m.deposit && bid.countedFrom === m.countedFrom
+      && JSON.stringify([bid.curve, bid.next], bigintJson) === JSON.stringify([m.curve, m.next], bigintJson);
   });
   if (!sameBids) mismatches.push('the Bids storage differs from the model');
   const outcome = model.lastOutcome;
   check(mismatches.length === 0,
-    `balances ${when}: ${addresses.length} accounts' free and reserved balances and ${bids.length} bids match the events to the planck`,
+    `balances ${when}: ${addresses.length} accounts' free, reserved and frozen balances and ${bids.length} bids match the events to the planck`,
     mismatches.length ? mismatches.slice(0, 5).join('; ') : (outcome ? `epoch ${outcome.epoch}: ${formatFixed(outcome.allocated, 6)} units at μ = ${formatFixed(outcome.price, 9)}, ${formatEq(outcome.paid)} EQ paid` : ''));
 }
 
@@ -498,9 +671,13 @@ async function followReferendum(sealed) {
  * Seals blocks until the price is within tolerance (`within(sealed)` true) and stays there for
  * HOLD_BLOCKS more blocks; checks that it got there within `bound` blocks of `startBlock`.
  * Goes on up to 2·bound + 20 blocks to measure a miss, then fails.
+ * `settled`: the bound is for the first block from which the price stays within tolerance for
+ * HOLD_BLOCKS more blocks (the lagged phases: a stale report frozen while the book is sealed can
+ * carry the price through the tolerance band and out again before it settles); then `reached` is
+ * that block, and staying is part of it.
  */
-async function converge({ label, startBlock, bound, within, everyBlock }) {
-  const limit = (Number.isFinite(bound) ? bound * 2 : 2000) + 20;
+async function converge({ label, startBlock, bound, within, everyBlock, settled = false }) {
+  const limit = (Number.isFinite(bound) ? bound * 2 : 2000) + 20 + HOLD_BLOCKS;
   let reached = null;
   let stayed = true;
   for (let t = 1; t <= limit; t += 1) {
@@ -508,12 +685,18 @@ async function converge({ label, startBlock, bound, within, everyBlock }) {
     if (everyBlock) everyBlock(sealed);
     const ok = within(sealed);
     if (reached === null && ok) reached = sealed.number - startBlock;
-    else if (reached !== null && !ok) stayed = false;
+    else if (reached !== null && !ok) {
+      if (settled) reached = null;
+      else stayed = false;
+    }
     if (reached !== null && sealed.number - startBlock >= reached + HOLD_BLOCKS) break;
   }
+  if (settled && reached !== null && scenario.head - startBlock < reached + HOLD_BLOCKS) reached = null;
   check(reached !== null && reached <= bound,
-    `${label}: within tolerance after ${reached ?? `more than ${limit}`} blocks; the bound is ${bound}`);
-  check(stayed, `${label}: stayed within tolerance for the ${HOLD_BLOCKS} blocks after`);
+    settled
+      ? `${label}: within tolerance from ${reached ?? `more than ${limit}`} blocks on, for ${HOLD_BLOCKS + 1} blocks; the bound is ${bound}`
+      : `${label}: within tolerance after ${reached ?? `more than ${limit}`} blocks; the bound is ${bound}`);
+  if (!settled) check(stayed, `${label}: stayed within tolerance for the ${HOLD_BLOCKS} blocks after`);
   if (reached === null) throw new Fatal(`${label} did not converge`);
   return reached;
 }
@@ -547,8 +730,11 @@ async function main() {
   const quantityAgents = agents.filter((a) => a.kind === 'Quantity');
   const payee = keyPair('//ScenarioPayee');
   names.set(payee.address, 'payee');
+  const attacker = keyPair('//ScenarioAttacker');
+  names.set(attacker.address, 'attacker');
   for (const agent of agents) track(agent.pair.address, agent.name);
   track(payee.address, 'payee');
+  track(attacker.address, 'attacker');
   const treasury = encodeAddress(u8aConcat(stringToU8a('modl'), api.consts.treasury.palletId.toU8a(), new Uint8Array(20)), 42);
   say(`agents (α ~ U(5,20), β ~ U(0.5,5)):`);
   for (const agent of agents) {
@@ -583,10 +769,12 @@ async function main() {
     f += 1;
   }
   await driver.queue(api.tx.balances.transferKeepAlive(payee.address, PAYEE_FUNDING), funders[f % funders.length], 'fund the payee');
+  f += 1;
+  await driver.queue(api.tx.balances.transferKeepAlive(attacker.address, ATTACKER_FUNDING), funders[f % funders.length], 'fund the attacker');
   printHeader();
-  await block([`${agents.length + 1} transfers`]);
+  await block([`${agents.length + 2} transfers`]);
   ensure(model.marketId !== null, `sudo created market ${model.marketId}`);
-  say(`market ${model.marketId} created; ${agents.length} agents funded with ${formatEq(FUNDING)} EQ each from ${FUNDERS.length} dev accounts`);
+  say(`market ${model.marketId} created; ${agents.length} agents funded with ${formatEq(FUNDING)} EQ each from ${FUNDERS.length} dev accounts (and the phase-E attacker with ${formatEq(ATTACKER_FUNDING)} EQ)`);
 
   // Phase A: the LogUtility agents bid in one block; the price climbs from the floor.
   scenario.phase = 'A';
@@ -597,48 +785,88 @@ async function main() {
   const floatsL = logAgents.map(agentFloats);
   const floatsQ = quantityAgents.map(agentFloats);
   const tau = fixedToNumber(model.params.unitFee);
-  {
-    const muStar = a0.eq.clearingPrice;
-    ensure(muStar > model.params.priceFloor && muStar < model.params.priceCeiling, 'phase A: capacity binds (μ* strictly inside the price bounds)', `μ* = ${formatFixed(muStar)}`);
-    const eta = replica.effectiveStepSize(activeCurves(), model.params, model.params.stepRule.eta);
-    const L = replica.lipschitzBound(activeCurves(), model.params.unitFee, model.params.priceFloor);
-    const bound = monotoneBound({ agents: floatsL, unitFee: tau, start: fixedToNumber(model.price), muStar: fixedToNumber(muStar), eta: fixedToNumber(eta), tolerance: fixedToNumber(model.params.tolerance) });
-    say(`\nphase A — ${logAgents.length} LogUtility agents from μ_0 = ${formatFixed(model.price)} to μ* = ${formatFixed(muStar)} (runtime API):`);
-    say(`  L = ${fixedToNumber(L).toFixed(6)}, η_eff = min(1, 1/L) = ${formatFixed(eta, 9)}, ℓ = |S'(μ*)| = ${bound.ell.toFixed(6)}; |μ_t − μ*| ≤ (1 − η·ℓ)^t·|μ_0 − μ*| = ${bound.rate.toFixed(6)}^t·${fixedToNumber(absDiff(model.price, muStar)).toFixed(6)}`);
-    say(`  promise checked: |μ_t − μ*| ≤ ${formatFixed(model.params.tolerance)} within ${bound.blocks} blocks, and μ_t ≤ μ* at every block (no overshoot)`);
-    let overshoot = 0n;
-    const reached = await converge({
-      label: 'phase A (LogUtility agents, exact monotone bound)',
-      startBlock: a0.number,
-      bound: bound.blocks,
-      within: (sealed) => sealed.eq.distance <= model.params.tolerance,
-      everyBlock: (sealed) => {
-        if (sealed.eq.price > sealed.eq.clearingPrice && sealed.eq.price - sealed.eq.clearingPrice > overshoot) {
-          overshoot = sealed.eq.price - sealed.eq.clearingPrice;
-        }
-      },
-    });
-    check(overshoot <= 100n, 'phase A: the price approached μ* from below without crossing it (up to 10⁻¹⁶)', overshoot ? `crossed by ${formatFixed(overshoot)}` : '');
-    summary.A = { reached, bound: bound.blocks, muStar };
+
+  /**
+   * Phases B and C: μ**, the equilibrium of every agent's true best response as the chain counts
+   * it (the true curve as an order, backed by the agent's budget), and the interval bound from
+   * the measured prices after block `startBlock` (e_0) and before it (e_−1).
+   * The reports are one block old while the book is open; in the sealed half of an epoch the
+   * price sees the last report made while it was open (made in block seal − 1, at the price
+   * after block seal − 2), and the settlement applies the pending one made in the block before
+   * it: `reportIndex` tells the bound which measured or bounded price each step's reports came
+   * from (the reporters report in every block, their bids counting since phase B's first block,
+   * which is in an open half).
+   * The bounds reason about the curves, so no budget may cap a true best response: each budget
+   * less g is at least the agent's α, so (μ + τ)·x(μ) < α never reaches it (and a LogUtility
+   * bid's term in L is its curve's slope at the floor, whatever its budget).
+   * The step size η = min(eta, 1/L) moves with the reports: L counts each report's backed term
+   * min(k/c², x²/k) (order.rs `steepest_slope_from`). When every report standing was made at a
+   * price in [low, high], η lies between its value with every reporter at x(low) on half its
+   * budget and its value with every reporter at x(high) on its whole budget (x falls with the
+   * price; a reporter tops its budget up to BUDGET at every report, and one settlement takes far
+   * less than half of it). The bound takes each step over that range; every step size the phase
+   * uses within the bound's blocks is checked against the range's envelope.
+   */
+  const trueCurves = new Map(agents.map((a) => [a.pair.address, { kind: 'LogUtility', alpha: a.alpha, beta: a.beta }]));
+  const reporterAddresses = new Set(quantityAgents.map((a) => a.pair.address));
+  function laggedBound(phase, startBlock) {
+    const { unitFee, fixedFee, stepRule, epochLength } = model.params;
+    ensure(model.bids.every((bid) => replica.toTokens(bid.budget, BALANCE_UNIT) >= fixedFee + trueCurves.get(bid.who).alpha),
+      `phase ${phase}: every agent's budget less g is at least its α, so no budget caps a true best response`);
+    const trueBids = model.bids.map((bid) => ({ ...bid, curve: trueCurves.get(bid.who) }));
+    const muStarStar = replica.clearingPrice(replica.ordersOfBids(trueBids, model.params, BALANCE_UNIT), model.params);
+    const withReports = (price, budget) => replica.ordersOfBids(model.bids.map((bid) => (reporterAddresses.has(bid.who)
+      ? { ...bid, curve: { kind: 'Quantity', x: replica.demandAt(trueCurves.get(bid.who), unitFee, price) }, budget } : bid)), model.params, BALANCE_UNIT);
+    const toPrice = (value) => BigInt(Math.max(0, Math.round(value * 1e18)));
+    const stepSizes = (low, high) => [
+      fixedToNumber(replica.effectiveStepSize(withReports(toPrice(low * (1 - 1e-12)), BUDGET / 2n), model.params, stepRule.eta)) * (1 - 1e-12),
+      fixedToNumber(replica.effectiveStepSize(withReports(toPrice(high * (1 + 1e-12)), BUDGET), model.params, stepRule.eta)) * (1 + 1e-12),
+    ];
+    const measuredError = (j) => fixedToNumber(model.priceAt.get(startBlock + j)) - fixedToNumber(muStarStar);
+    const e0 = measuredError(0);
+    const eMinus1 = measuredError(-1);
+    // Block n's epoch started at epochStartOf(n) (the epochs ahead settle every epochLength blocks).
+    const half = Math.floor(epochLength / 2);
+    const epochStartOf = (n) => model.epochStart + Math.floor((n - model.epochStart) / epochLength) * epochLength;
+    const reportIndex = (t) => {
+      const n = startBlock + t;
+      const start = epochStartOf(n);
+      const view = n < start + half ? t - 1 : start + half - 2 - startBlock;
+      return { view, step: n + 1 === start + epochLength ? t - 1 : view };
+    };
+    const bound = delayedBound({ logAgents: floatsL, quantityAgents: floatsQ, unitFee: tau, floor: fixedToNumber(model.params.priceFloor), ceiling: fixedToNumber(model.params.priceCeiling), muStarStar: fixedToNumber(muStarStar), e0, eMinus1, eta: stepSizes, tolerance: fixedToNumber(model.params.tolerance), reportIndex, measuredError, hold: HOLD_BLOCKS });
+    return { muStarStar, e0, eMinus1, bound };
+  }
+  const fmtEta = ([low, high]) => (low <= high ? `[${low.toFixed(9)}, ${high.toFixed(9)}]` : '(no step)');
+  /** Runs `converge`, then checks the step sizes of the bound's blocks against its η envelope. */
+  async function convergeLagged(phase, bound, options) {
+    scenario.stepSizes = [];
+    try {
+      return await converge({ ...options, settled: true });
+    } finally {
+      const [low, high] = bound.etaEnvelope;
+      const covered = scenario.stepSizes.slice(0, bound.steps).map(fixedToNumber);
+      const outside = covered.filter((eta) => eta < low || eta > high);
+      check(outside.length === 0, `phase ${phase}: the ${covered.length} step sizes of the bound's blocks lay within its range ${fmtEta(bound.etaEnvelope)}`,
+        outside.length ? `outside: ${outside.slice(0, 3).map((eta) => eta.toFixed(12)).join(', ')}` : '');
+      scenario.stepSizes = null;
+    }
   }
 
-  // Phase B: the Quantity agents join and report their best response every block.
+  // Phase B: the Quantity agents join and report their best response every block. They join
+  // while the book is open, so that their bids count at once (a bid placed in a sealed half
+  // counts from the next epoch).
+  while (scenario.head + 1 >= sealBlock()) await block(['waiting for the book to open']);
   scenario.phase = 'B';
-  const previousPrice = model.price;
   scenario.reporters = quantityAgents;
   const b0 = await block(['Quantity agents join']);
   {
-    const allAsLog = agents.map((a) => ({ kind: 'LogUtility', alpha: a.alpha, beta: a.beta }));
-    const muStarStar = replica.clearingPrice(allAsLog, model.params);
-    const eta = replica.effectiveStepSize(activeCurves(), model.params, model.params.stepRule.eta);
-    const e0 = fixedToNumber(model.price) - fixedToNumber(muStarStar);
-    const eMinus1 = fixedToNumber(previousPrice) - fixedToNumber(muStarStar);
-    const bound = delayedBound({ logAgents: floatsL, quantityAgents: floatsQ, unitFee: tau, floor: fixedToNumber(model.params.priceFloor), ceiling: fixedToNumber(model.params.priceCeiling), muStarStar: fixedToNumber(muStarStar), e0, eMinus1, eta: fixedToNumber(eta), tolerance: fixedToNumber(model.params.tolerance) });
+    const { muStarStar, e0, eMinus1, bound } = laggedBound('B', b0.number);
     say(`\nphase B — ${quantityAgents.length} Quantity agents report x(μ_{t−1}) every block; μ** (all ${agents.length} agents' true best responses) = ${formatFixed(muStarStar)}:`);
-    say(`  η_eff = ${formatFixed(eta, 9)} (L counts LogUtility bids only); e_0 = ${e0.toExponential(3)}, e_−1 = ${eMinus1.toExponential(3)}; one-block report lag → second-order recursion, asymptotic rate ${bound.rate.toFixed(6)}`);
-    say(`  promise checked (looser, lagged reports): |μ_t − μ**| and the API's |μ_t − μ*_t| ≤ ${formatFixed(model.params.tolerance)} within ${bound.blocks} blocks`);
+    say(`  η ∈ ${fmtEta(bound.etaEnvelope)} (1/L; L counts each report's backed term min(k/c², x²/k) too); e_0 = ${e0.toExponential(3)}, e_−1 = ${eMinus1.toExponential(3)}; reports one block old while the book is open, frozen while it is sealed → delayed recursion, asymptotic rate ${bound.rate.toFixed(6)}`);
+    say(`  promise checked (looser, lagged reports): |μ_t − μ**| and the API's |μ_t − μ*_t| ≤ ${formatFixed(model.params.tolerance)} from ${bound.blocks} blocks on, for ${HOLD_BLOCKS + 1} blocks`);
     ensure(Number.isFinite(bound.blocks), 'phase B: a convergence bound exists for these agents');
-    const reached = await converge({
+    const reached = await convergeLagged('B', bound, {
       label: 'phase B (with lagged Quantity reports, interval bound)',
       startBlock: b0.number,
       bound: bound.blocks,
@@ -679,17 +907,12 @@ async function main() {
     scenario.referendum = null;
     summary.governance = { index, blocks: enactedAt - submitted.number };
 
-    const allAsLog = agents.map((a) => ({ kind: 'LogUtility', alpha: a.alpha, beta: a.beta }));
-    const muStarStar = replica.clearingPrice(allAsLog, model.params);
-    const eta = replica.effectiveStepSize(activeCurves(), model.params, model.params.stepRule.eta);
-    const e0 = fixedToNumber(model.price) - fixedToNumber(muStarStar);
-    const eMinus1 = fixedToNumber(model.priceAt.get(enactedAt - 1)) - fixedToNumber(muStarStar);
-    const bound = delayedBound({ logAgents: floatsL, quantityAgents: floatsQ, unitFee: tau, floor: fixedToNumber(model.params.priceFloor), ceiling: fixedToNumber(model.params.priceCeiling), muStarStar: fixedToNumber(muStarStar), e0, eMinus1, eta: fixedToNumber(eta), tolerance: fixedToNumber(model.params.tolerance) });
+    const { muStarStar, e0, eMinus1, bound } = laggedBound('C', enactedAt);
     ensure(muStarStar < summary.B.muStar, 'more capacity lowers the equilibrium price', `μ** ${formatFixed(summary.B.muStar, 9)} → ${formatFixed(muStarStar, 9)}`);
-    say(`  the new capacity applies from block #${enactedAt + 1}; new μ** = ${formatFixed(muStarStar)}; e_0 = ${e0.toExponential(3)}, e_−1 = ${eMinus1.toExponential(3)}`);
-    say(`  promise checked (lagged reports): |μ_t − μ**| and the API's |μ_t − μ*_t| ≤ ${formatFixed(model.params.tolerance)} within ${bound.blocks} blocks of the enactment`);
+    say(`  the new capacity applies from block #${enactedAt + 1}; new μ** = ${formatFixed(muStarStar)}; η ∈ ${fmtEta(bound.etaEnvelope)}; e_0 = ${e0.toExponential(3)}, e_−1 = ${eMinus1.toExponential(3)}`);
+    say(`  promise checked (lagged reports): |μ_t − μ**| and the API's |μ_t − μ*_t| ≤ ${formatFixed(model.params.tolerance)} from ${bound.blocks} blocks after the enactment on, for ${HOLD_BLOCKS + 1} blocks`);
     ensure(Number.isFinite(bound.blocks), 'phase C: a convergence bound exists for these agents');
-    const reached = await converge({
+    const reached = await convergeLagged('C', bound, {
       label: 'phase C (after the referendum, interval bound)',
       startBlock: enactedAt,
       bound: bound.blocks,
@@ -722,14 +945,113 @@ async function main() {
       'the refused calls changed nothing: the market keeps its parameters and no market was created');
   }
 
-  // Phase E: the next settlement, then the final accounting.
+  // Phase E: two regressions ride the next settlement, then the final accounting.
+  // - Unbacked demand: an attacker reports Quantity { x: 10⁹ } on a budget of g, which backs
+  //   nothing (B − g = 0), and schedules its withdrawal in the same block, so that the settlement
+  //   that checks it also removes it and the rest of the run does not see it. While it stands,
+  //   every price step and runtime-API view must be the one the replica computes without it; at
+  //   the settlement it is allocated 0 and pays 0, and every honest bid is allocated and pays
+  //   exactly what it would without it.
+  // - Locks do not dodge payments: a LogUtility bidder delegates its votes with a lock on its
+  //   whole balance, held budget included (all but twice the delegation's own fee, which is paid
+  //   before the call runs), so its frozen balance exceeds its free balance and a polite transfer
+  //   out of its hold would be refused. At the settlement it must pay exactly the replica's
+  //   payment, which must reach the payee and the treasury.
   scenario.phase = 'E';
+  say(`\nphase E — at the next settlement, two regressions (unbacked demand; a lock on a bidder's whole balance), then the final accounting:`);
+  const market = model.marketId;
+  const deposit = api.consts.contractEquilibrium.bidDeposit.toBigInt();
+  {
+    // The unbacked bid must count at once (be placed while the book is open) and stand for a few
+    // steps before the settlement: otherwise let the next settlement pass first.
+    const view = await readMarket(api, market);
+    ensure(view.epoch === model.epoch && view.epochStart === model.epochStart, `the market's epoch ${view.epoch} started in block #${view.epochStart}, as the model says`);
+    if (scenario.head + 1 >= sealBlock() || epochEnd() - (scenario.head + 1) < ATTACK_LEAD) {
+      const before = model.settlements;
+      for (let i = 0; i <= model.params.epochLength && model.settlements === before; i += 1) await block();
+      ensure(model.settlements > before, 'the epoch settled');
+    }
+  }
+  // The most a budget can be and still back nothing: g itself (B − g = 0).
+  const attackBudget = replica.toBalance(model.params.fixedFee, BALANCE_UNIT);
+  ensure(attackBudget >= deposit, `the market's fixed fee g = ${formatEq(attackBudget)} EQ is an allowed budget (at least the ${formatEq(deposit)} EQ bid deposit)`);
+  // The locker: the LogUtility bidder with the largest demand now among those that sign nothing
+  // after it (phase D's calls were signed by the first five), since a locked account cannot pay fees.
+  const candidates = logAgents.slice(5).map((agent) => {
+    const bid = model.bids.find((b) => b.who === agent.pair.address);
+    return { agent, demand: replica.demandAt(replica.orderOfBid(bid, model.params, BALANCE_UNIT), model.params.unitFee, model.price) };
+  }).sort((a, b) => (a.demand === b.demand ? 0 : a.demand < b.demand ? 1 : -1));
+  ensure(candidates.length > 0 && candidates[0].demand > 0n, 'a bidder to lock demands something at the posted price', candidates.length ? `${candidates[0].agent.name}: ${formatFixed(candidates[0].demand, 6)} units` : '');
+  const locker = candidates[0].agent;
+  const lockerAccount = model.accounts.get(locker.pair.address);
+  const delegate = (balance) => api.tx.convictionVoting.delegate(MARKET_ADMIN_TRACK, keyPair(LOCK_TARGET).address, 'None', balance);
+  const whole = lockerAccount.free + lockerAccount.reserved;
+  const delegationFee = (await delegate(whole).paymentInfo(locker.pair)).partialFee.toBigInt();
+  const lockAmount = whole - 2n * delegationFee;
+
+  scenario.unbacked = { who: attacker.address, steps: 0, views: 0, differences: [] };
+  await driver.queue(api.tx.contractEquilibrium.submitDemand(market, encodeCurve({ kind: 'Quantity', x: ATTACK_QUANTITY }), attackBudget), attacker, `attacker: Quantity 10⁹ on a budget of ${formatEq(attackBudget)} EQ (= g)`);
+  await driver.queue(api.tx.contractEquilibrium.withdrawDemand(market), attacker, 'attacker: withdraws at once (it leaves at the settlement)');
+  await driver.queue(delegate(lockAmount), locker.pair, `${locker.name}: convictionVoting.delegate of ${formatEq(lockAmount)} EQ`);
+  const e1 = await block([`attacker: 10⁹ units on ${formatEq(attackBudget)} EQ, withdrawing`, `${locker.name} locks ${formatEq(lockAmount)} EQ`]);
+  ensure(!e1.settledNow, 'the unbacked bid and the lock are in place before the settlement');
+  const attackBid = model.bids.find((b) => b.who === attacker.address);
+  ensure(attackBid !== undefined && counts(attackBid) && attackBid.next.kind === 'Withdraw' && attackBid.budget === attackBudget,
+    `unbacked demand: the attacker's Quantity { x: 10⁹ } counts in epoch ${model.epoch} on a budget of g (${formatEq(attackBudget)} EQ), its withdrawal scheduled for the settlement`);
+  const locked = (await api.query.system.account.at(e1.hash, locker.pair.address)).data;
+  ensure(lockerAccount.frozen === lockAmount && locked.frozen.toBigInt() === lockAmount && lockAmount > locked.free.toBigInt(),
+    `locks: ${locker.name} locked ${formatEq(lockAmount)} EQ of its ${formatEq(whole)} EQ (delegation fee ${formatEq(delegationFee)} EQ), more than its free ${formatEq(locked.free.toBigInt())} EQ: the lock reaches into its held budget`);
+
   const settlementsBefore = model.settlements;
-  say(`\nphase E — until the next settlement (every ${model.params.epochLength} blocks), then the final accounting:`);
-  let last = null;
-  for (let i = 0; i <= model.params.epochLength && model.settlements === settlementsBefore; i += 1) last = await block();
+  let previous = e1;
+  let last = e1;
+  for (let i = 0; i <= model.params.epochLength && model.settlements === settlementsBefore; i += 1) {
+    previous = last;
+    last = await block();
+  }
   ensure(model.settlements > settlementsBefore, 'the epoch settled');
   scenario.reporters = [];
+  const unbacked = scenario.unbacked;
+  scenario.unbacked = null;
+  const sum = (items, value) => items.reduce((total, item) => total + value(item), 0n);
+
+  // Unbacked demand.
+  check(unbacked.differences.length === 0 && unbacked.steps >= ATTACK_LEAD - 1,
+    `unbacked demand: while the attacker's bid stood, all ${unbacked.steps} price steps and ${unbacked.views} runtime-API views (μ*, S(μ*), S(μ) − m) equal the replica's without it`,
+    unbacked.differences.slice(0, 2).join('; '));
+  const attackSettled = last.settled.find((s) => s.who === attacker.address);
+  check(attackSettled?.allocation === 0n && attackSettled.payment === 0n, 'unbacked demand: at the settlement the attacker was allocated 0 and paid 0',
+    attackSettled ? `allocation ${formatFixed(attackSettled.allocation)}, payment ${attackSettled.payment}` : 'no BidSettled');
+  const honest = last.settled.filter((s) => s.who !== attacker.address);
+  const honestTotal = sum(honest, (s) => s.allocation);
+  const asWithout = honest.every((s) => s.without !== null && s.without.allocation === s.allocation && s.without.payment === s.payment);
+  check(asWithout && honestTotal === sum(honest, (s) => s.without?.allocation ?? 0n) && honestTotal === model.lastOutcome.allocated,
+    `unbacked demand: the ${honest.length} honest bids were allocated ${formatFixed(honestTotal, 6)} units in all (the epoch's total) and each was allocated and paid exactly what it would have been without the attacker`);
+  const left = last.withdrawn.find((w) => w.who === attacker.address);
+  check(left?.released === attackBudget + deposit && !model.bids.some((b) => b.who === attacker.address),
+    `unbacked demand: the attacker left at the settlement, its budget and deposit (${formatEq(attackBudget + deposit)} EQ) released`);
+
+  // Locks do not dodge payments.
+  const lockerSettled = last.settled.find((s) => s.who === locker.pair.address);
+  const moved = last.transfersOnHold.filter((t) => t.source === locker.pair.address);
+  const movedTo = (address) => sum(moved.filter((t) => t.dest === address), (t) => t.amount);
+  check(lockerSettled !== undefined && lockerSettled.payment > 0n && movedTo(payee.address) === lockerSettled.toPayee
+    && movedTo(treasury) === lockerSettled.toFees && sum(moved, (t) => t.amount) === lockerSettled.payment,
+  `locks: ${locker.name}, its whole balance locked, paid the replica's ${formatEq(lockerSettled?.payment ?? 0n)} EQ for ${formatFixed(lockerSettled?.allocation ?? 0n, 6)} units out of its held budget: ${formatEq(movedTo(payee.address))} EQ to the payee, ${formatEq(movedTo(treasury))} EQ to the treasury`);
+  const [before, after] = await Promise.all([previous.hash, last.hash].map(async (hash) => {
+    const at = await api.at(hash);
+    const [payeeAt, treasuryAt] = await Promise.all([at.query.system.account(payee.address), at.query.system.account(treasury)]);
+    return { payee: payeeAt.data.free.toBigInt(), treasury: treasuryAt.data.free.toBigInt() };
+  }));
+  check(after.payee - before.payee === last.received.payee && after.treasury - before.treasury === last.received.treasury,
+    `locks: in block #${last.number} the payee's balance rose by exactly the block's Σ μ·x (${formatEq(last.received.payee)} EQ) and the treasury's by exactly its fees (${formatEq(last.received.treasury)} EQ), ${locker.name}'s payment included`);
+  const held = (await api.query.system.account.at(previous.hash, locker.pair.address)).data;
+  const [heldFree, heldReserved, heldFrozen] = [held.free.toBigInt(), held.reserved.toBigInt(), held.frozen.toBigInt()];
+  const politeLiquid = heldReserved - (heldFrozen > heldFree ? heldFrozen - heldFree : 0n);
+  check(lockerSettled !== undefined && lockerSettled.payment > politeLiquid,
+    `locks: the check bites — before the settlement ${locker.name}'s lock exceeded its free balance by ${formatEq(heldFrozen - heldFree)} EQ, so a polite transfer could have moved only ${formatEq(politeLiquid)} EQ of its ${formatEq(heldReserved)} EQ held, less than the ${formatEq(lockerSettled?.payment ?? 0n)} EQ it paid`);
+
+  // The final accounting.
   const at = await api.at(last.hash);
   const [payeeAccount, treasuryAccount, issuance] = await Promise.all([
     at.query.system.account(payee.address),

@@ -73,11 +73,27 @@ export function monotoneBound({ agents, unitFee, start, muStar, eta, tolerance }
  * S_L(μ*_t) = m − Q(μ_{t−1}), which is within δ_t = max|Q'|·max|E_{t−1}| of S_L(μ**); S_L is
  * non-increasing, so μ*_t lies between the prices where S_L equals S_L(μ**) ± δ_t, at most v_t
  * from μ**, and the posted price's distance to it is at most max|E_t| + v_t.
- * Returns { blocks, rate }: blocks is the least t with max|E_t| + v_t ≤ tolerance − slack
- * (Infinity if the intervals never get there); rate the contraction factor near μ** (the larger
- * root of ρ² = (1 − η·ℓ_L)·ρ + η·L_Q with the slopes at μ**).
+ * The reports need not be one block old: when the chain's order book is sealed (the second half
+ * of each epoch) a report waits for the settlement, and the price sees the last one made while
+ * the book was open. `reportIndex(t)` gives { view, step }: the index j of the price μ_j (t
+ * counting from the start, e_0, e_−1 measured) at which the reports standing after block t were
+ * made (what the runtime API's μ*_t sees) and at which those the step from μ_t to μ_{t+1} sees
+ * were made; the recursion above then reads E_j for E_{t−1}. By default both are t − 1. Indices
+ * below −1 are measured prices: `measuredError(j)` gives e_j.
+ * The step size may move from block to block: the chain's L counts each report's backed term
+ * min(k/c², x²/k), which moves with the report. So `eta` is the step size, or a function
+ * (low, high) ↦ [η_min, η_max] bounding the step size when every report was made at a price in
+ * [low, high]; each step then takes A_t and B_t over the range the reports' price interval
+ * μ** + E_{t−1} gives (η ≤ 1/L still holds for each η in it, so A_t ≥ 0).
+ * Returns { blocks, steps, rate, etaEnvelope }: blocks is the least t with max|E_τ| + v_τ ≤
+ * tolerance − slack for every τ in t … t + hold (Infinity if the intervals never get there);
+ * steps the number of steps the recursion took to show it (t + hold); rate the contraction
+ * factor near μ** (the larger root of ρ² = (1 − η·ℓ_L)·ρ + η·L_Q with the slopes at μ**, the
+ * larger over the step sizes at μ**); etaEnvelope [least η_min, greatest η_max] over those
+ * steps, which every step size the chain uses in them must lie in for the bound to hold.
  */
-export function delayedBound({ logAgents, quantityAgents, unitFee, floor, ceiling, muStarStar, e0, eMinus1, eta, tolerance, maxBlocks = 100_000 }) {
+export function delayedBound({ logAgents, quantityAgents, unitFee, floor, ceiling, muStarStar, e0, eMinus1, eta, tolerance, reportIndex = (t) => ({ view: t - 1, step: t - 1 }), measuredError = null, hold = 0, maxBlocks = 100_000 }) {
+  const stepSizes = typeof eta === 'function' ? eta : () => [eta, eta];
   const slopeL = (price) => slopeSum(logAgents, unitFee, Math.max(floor, price));
   const slopeQ = (price) => slopeSum(quantityAgents, unitFee, Math.max(floor, price));
   const lowest = floor - muStarStar;
@@ -115,26 +131,48 @@ export function delayedBound({ logAgents, quantityAgents, unitFee, floor, ceilin
   };
   const ellStar = slopeL(muStarStar) * (1 - SAFETY);
   const lqStar = slopeQ(muStarStar) * (1 + SAFETY);
-  const a = 1 - eta * ellStar;
-  const rate = (a + Math.sqrt(a * a + 4 * eta * lqStar)) / 2;
+  const rateAt = (step) => {
+    const a = 1 - step * ellStar;
+    return (a + Math.sqrt(a * a + 4 * step * lqStar)) / 2;
+  };
+  const rate = Math.max(...stepSizes(muStarStar, muStarStar).map(rateAt));
 
-  let previous = [eMinus1, eMinus1];
-  let current = [e0, e0];
+  const intervals = new Map([[-1, [eMinus1, eMinus1]], [0, [e0, e0]]]); // j → E_j
+  const interval = (j) => {
+    if (intervals.has(j)) return intervals.get(j);
+    if (j > 0 || !measuredError) throw new Error(`delayedBound: no price interval for index ${j}`);
+    const error = measuredError(j);
+    return [error, error];
+  };
+  const etaEnvelope = [Infinity, -Infinity];
+  let runStart = null; // the first t of the run of t's within the target
   for (let t = 0; t <= maxBlocks; t += 1) {
-    if (magnitude(current) + apiGap(previous) <= target) return { blocks: t, rate };
+    const current = interval(t);
+    const { view, step } = reportIndex(t);
+    if (view >= t || step >= t) throw new Error(`delayedBound: reports at step ${t} cannot come from index ${Math.max(view, step)}`);
+    if (magnitude(current) + apiGap(interval(view)) <= target) {
+      runStart ??= t;
+      if (t - runStart >= hold) return { blocks: runStart, steps: t, rate, etaEnvelope };
+    } else {
+      runStart = null;
+    }
+    const previous = interval(step);
+    const clampPrice = (error) => Math.min(Math.max(muStarStar + error, floor), ceiling);
+    const [etaLow, etaHigh] = stepSizes(clampPrice(previous[0]), clampPrice(previous[1]));
+    etaEnvelope[0] = Math.min(etaEnvelope[0], etaLow);
+    etaEnvelope[1] = Math.max(etaEnvelope[1], etaHigh);
     const aLow = slopeL(muStarStar + Math.max(current[1], 0)) * (1 - SAFETY);
     const aHigh = slopeL(muStarStar + Math.min(current[0], 0)) * (1 + SAFETY);
     const bHigh = slopeQ(muStarStar + Math.min(previous[0], 0)) * (1 + SAFETY);
     const bLow = slopeQ(muStarStar + Math.max(previous[1], 0)) * (1 - SAFETY);
-    const A = [Math.max(0, 1 - eta * aHigh), Math.max(0, 1 - eta * aLow)];
-    const B = [eta * bLow, eta * bHigh];
+    const A = [Math.max(0, 1 - etaHigh * aHigh), Math.max(0, 1 - etaLow * aLow)];
+    const B = [etaLow * bLow, etaHigh * bHigh];
     const ax = product(A, current);
     const by = product(B, previous);
     let next = [ax[0] - by[1], ax[1] - by[0]];
     next = [Math.min(Math.max(next[0], lowest), highest), Math.max(Math.min(next[1], highest), lowest)];
-    previous = current;
-    current = next;
-    if (!(magnitude(current) < Infinity)) break;
+    intervals.set(t + 1, next);
+    if (!(magnitude(next) < Infinity)) break;
   }
-  return { blocks: Infinity, rate };
+  return { blocks: Infinity, steps: 0, rate, etaEnvelope };
 }

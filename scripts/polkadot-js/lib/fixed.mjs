@@ -64,13 +64,22 @@ export const eqToPlanck = (value, what) => parseDecimal(value, EQ_DECIMALS, what
 /** Planck → exact EQ decimal text. */
 export const formatEq = (planck, places) => formatDecimal(planck, EQ_DECIMALS, { places });
 
-/** ⌊a·b/c⌋ or ⌈a·b/c⌉ on non-negative BigInts: sp_arithmetic's multiply_by_rational_with_rounding. */
+/**
+ * a·b/c on non-negative BigInts, rounded 'down', 'up', 'nearestPrefDown' (half down) or
+ * 'nearestPrefUp' (half up): sp_arithmetic's multiply_by_rational_with_rounding (without its
+ * u128 overflow check; see mechanism.mjs `satMulDiv` for that).
+ */
 export function mulDiv(a, b, c, rounding = 'down') {
   if (c === 0n) throw new Error('division by zero');
   const product = a * b;
   const quotient = product / c;
-  if (rounding === 'up' && quotient * c !== product) return quotient + 1n;
-  return quotient;
+  const remainder = product - quotient * c;
+  const roundUp = rounding === 'up' ? remainder > 0n
+    : rounding === 'nearestPrefDown' ? remainder > c / 2n
+      : rounding === 'nearestPrefUp' ? remainder >= c / 2n + (c % 2n)
+        : rounding === 'down' ? false
+          : (() => { throw new Error(`unknown rounding ${rounding}`); })();
+  return roundUp ? quotient + 1n : quotient;
 }
 
 /** FixedU128 product, rounded as asked. */

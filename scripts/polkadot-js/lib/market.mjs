@@ -123,7 +123,16 @@ export async function readEquilibrium(api, id, at) {
   };
 }
 
-/** The bids of market `id` in storage order: [{ who, curve, budget, deposit, withdrawing }]. */
+/** A codec NextOrder → { kind: 'Keep' } | { kind: 'Replace', curve, budget } | { kind: 'Withdraw' }. */
+export const decodeNextOrder = (codec) => (codec.isReplace
+  ? { kind: 'Replace', curve: decodeCurve(codec.asReplace.curve), budget: codec.asReplace.budget.toBigInt() }
+  : { kind: codec.isWithdraw ? 'Withdraw' : 'Keep' });
+
+/**
+ * The bids of market `id` in storage order: [{ who, curve, budget, deposit, countedFrom (the
+ * first epoch the bid counts in), next (what happens to it once the epoch under way has
+ * settled, `decodeNextOrder`) }].
+ */
 export async function readBids(api, id, at) {
   const bids = at ? await api.query.contractEquilibrium.bids.at(at, id) : await api.query.contractEquilibrium.bids(id);
   return bids.map((bid) => ({
@@ -131,7 +140,8 @@ export async function readBids(api, id, at) {
     curve: decodeCurve(bid.curve),
     budget: bid.budget.toBigInt(),
     deposit: bid.deposit.toBigInt(),
-    withdrawing: bid.withdrawing.isTrue,
+    countedFrom: bid.countedFrom.toNumber(),
+    next: decodeNextOrder(bid.next),
   }));
 }
 

@@ -3,64 +3,168 @@
 // payment to the last unit and compare them with what the chain reports.
 //
 // Values are FixedU128 inner integers (× 10^18) unless named `...Planck`. Curves are
-// { kind: 'LogUtility', alpha, beta } or { kind: 'Quantity', x }. Rounding follows the Rust
-// code function by function (see the comments naming each).
+// { kind: 'LogUtility', alpha, beta } or { kind: 'Quantity', x }. What the chain counts is an
+// order (order.rs `Order`): { kind: 'Order', curve, budget, fixedFee }, a curve backed by what is
+// left of its budget (tokens, fixed point) in a market with fixed fee g. As the Rust functions
+// are generic over the `Demand` trait, the functions below that take `demands` accept curves and
+// orders alike (`demandAt`, `slopesAt`, `exitPrice`, `steepestSlopeFrom` dispatch on `kind`).
+// Rounding and saturation follow the Rust code function by function (see the comments naming
+// each).
 
-import { FIXED_ONE, fixedDiv, fixedMul, max, min, mulDiv } from './fixed.mjs';
+import { FIXED_ONE, fixedDiv, max, min, mulDiv } from './fixed.mjs';
 
 const MAX_FIXED = (1n << 128n) - 1n;
 const sat = (value) => (value > MAX_FIXED ? MAX_FIXED : value);
+const satSub = (a, b) => (a > b ? a - b : 0n);
+
+/** fixed.rs `mul_div`: a·b/c on inner values, rounded as asked; MAX on overflow or when c = 0. */
+export const satMulDiv = (a, b, c, rounding = 'down') => (c === 0n ? MAX_FIXED : sat(mulDiv(a, b, c, rounding)));
+/** fixed.rs `mul`: a·b, rounded as asked; saturates. */
+export const satMul = (a, b, rounding = 'down') => satMulDiv(a, b, FIXED_ONE, rounding);
+/** fixed.rs `div`: a/b, rounded as asked; saturates (also when b = 0). */
+export const satDiv = (a, b, rounding = 'down') => satMulDiv(a, FIXED_ONE, b, rounding);
+
+// ---------------------------------------------------------------------------------------------
+// Demand curves (curve.rs `DemandCurve`) and orders (order.rs `Order`).
 
 /** curve.rs `demand_at`: max(0, ⌊α/(β+τ+μ)⌋ − 1), or the reported x. */
-export function demandAt(curve, unitFee, price) {
+export function curveDemandAt(curve, unitFee, price) {
   if (curve.kind === 'Quantity') return curve.x;
-  const marginalCost = curve.beta + unitFee + price;
-  const ratio = fixedDiv(curve.alpha, marginalCost, 'down');
-  return ratio > FIXED_ONE ? ratio - FIXED_ONE : 0n;
+  const marginalCost = sat(sat(curve.beta + unitFee) + price);
+  return satSub(satDiv(curve.alpha, marginalCost, 'down'), FIXED_ONE);
 }
 
-/** curve.rs `slopes_at`: (|S'| just below μ, |S'| just above μ) of one curve. */
-export function slopesAt(curve, unitFee, price) {
+/** curve.rs `slopes_at`: (|x'| just below μ, |x'| just above μ) of one curve. */
+export function curveSlopesAt(curve, unitFee, price) {
   if (curve.kind === 'Quantity') return [0n, 0n];
-  const marginalCost = curve.beta + unitFee + price;
+  const marginalCost = sat(sat(curve.beta + unitFee) + price);
   if (curve.alpha < marginalCost) return [0n, 0n];
-  const slope = mulDiv(fixedDiv(curve.alpha, marginalCost, 'down'), FIXED_ONE, marginalCost, 'down');
+  const slope = satMulDiv(satDiv(curve.alpha, marginalCost, 'down'), FIXED_ONE, marginalCost, 'down');
   return curve.alpha === marginalCost ? [slope, 0n] : [slope, slope];
 }
 
-/** equilibrium.rs `aggregate_demand`: S(μ). */
-export const aggregateDemand = (curves, unitFee, price) =>
-  curves.reduce((sum, curve) => sat(sum + demandAt(curve, unitFee, price)), 0n);
+/** curve.rs `exit_price`: α − β − τ (zero if negative); null for a reported quantity. */
+export function curveExitPrice(curve, unitFee) {
+  if (curve.kind === 'Quantity') return null;
+  return satSub(satSub(curve.alpha, curve.beta), unitFee);
+}
 
-/** equilibrium.rs `lipschitz_bound`: L = Σ slope_below at the floor. */
-export const lipschitzBound = (curves, unitFee, floor) =>
-  curves.reduce((sum, curve) => sat(sum + slopesAt(curve, unitFee, floor)[0]), 0n);
+/** order.rs `Order` { curve, budget (tokens), fixed_fee }. */
+export const order = (curve, budget, fixedFee) => ({ kind: 'Order', curve, budget, fixedFee });
+
+/** order.rs `Order::spendable`: B − g, what the budget leaves for units (zero when B ≤ g). */
+const spendable = (o) => satSub(o.budget, o.fixedFee);
+
+/** order.rs `Order::budget_cap`: ⌊(B − g)/(μ + τ)⌋ (MAX when μ + τ = 0). */
+export const budgetCap = (o, unitFee, price) => satDiv(spendable(o), sat(price + unitFee), 'down');
+
+/** order.rs `Order::capped_at`: whether the budget cap, not the curve, limits the demand at μ. */
+const cappedAt = (o, unitFee, price) => budgetCap(o, unitFee, price) < curveDemandAt(o.curve, unitFee, price);
+
+/** order.rs `Demand for Order::demand_at`: 0 if B ≤ g, else min(x(μ), ⌊(B − g)/(μ + τ)⌋). */
+export function orderDemandAt(o, unitFee, price) {
+  if (spendable(o) === 0n) return 0n;
+  return min(curveDemandAt(o.curve, unitFee, price), budgetCap(o, unitFee, price));
+}
+
+/**
+ * order.rs `Demand for Order::slopes_at`: zero where the budget backs nothing (B ≤ g); where the cap
+ * binds, its slope k/c² both sides (k = B − g, c = μ + τ: ⌊⌊k/c⌋/c⌋); else the curve's slopes.
+ */
+export function orderSlopesAt(o, unitFee, price) {
+  if (spendable(o) === 0n) return [0n, 0n];
+  if (cappedAt(o, unitFee, price)) {
+    const cost = sat(price + unitFee);
+    const slope = satMulDiv(satDiv(spendable(o), cost, 'down'), FIXED_ONE, cost, 'down');
+    return [slope, slope];
+  }
+  return curveSlopesAt(o.curve, unitFee, price);
+}
+
+/** order.rs `Demand for Order::exit_price`: 0 when B ≤ g, else the curve's exit price. */
+export function orderExitPrice(o, unitFee) {
+  if (spendable(o) === 0n) return 0n;
+  return curveExitPrice(o.curve, unitFee);
+}
+
+/**
+ * order.rs `Demand for Order::steepest_slope_from`: with c = floor + τ, k = B − g, w = x(floor),
+ *   max( min(⌈k/⌊c²⌋⌉, ⌈w²/k⌉),  min(α/(β+c)² [curve.rs, rounded down], ⌈(⌈k/c⌉ + 1)²/α⌉) )
+ * (the second term zero for a reported quantity); zero when B ≤ g. Every ⌈·⌉/⌊·⌋ is on the
+ * FixedU128 inner values, as fixed.rs `mul_div` rounds them; each saturates at MAX.
+ */
+export function orderSteepestSlopeFrom(o, unitFee, floor) {
+  const k = spendable(o);
+  if (k === 0n) return 0n;
+  const cost = sat(floor + unitFee);
+  const wanted = curveDemandAt(o.curve, unitFee, floor);
+  const capPiece = min(
+    satMulDiv(k, FIXED_ONE, satMul(cost, cost, 'down'), 'up'),
+    satMulDiv(wanted, wanted, k, 'up'),
+  );
+  let curvePiece = 0n;
+  if (o.curve.kind === 'LogUtility') {
+    const perUnit = sat(satDiv(k, cost, 'up') + FIXED_ONE);
+    curvePiece = min(curveSlopesAt(o.curve, unitFee, floor)[0], satMulDiv(perUnit, perUnit, o.curve.alpha, 'up'));
+  }
+  return max(capPiece, curvePiece);
+}
+
+// The `Demand` trait: a curve (demand as declared) or an order (demand backed by a budget).
+
+/** order.rs `Demand::demand_at`. */
+export const demandAt = (demand, unitFee, price) => (demand.kind === 'Order'
+  ? orderDemandAt(demand, unitFee, price) : curveDemandAt(demand, unitFee, price));
+/** order.rs `Demand::slopes_at`: (|d'| just below μ, |d'| just above μ). */
+export const slopesAt = (demand, unitFee, price) => (demand.kind === 'Order'
+  ? orderSlopesAt(demand, unitFee, price) : curveSlopesAt(demand, unitFee, price));
+/** order.rs `Demand::exit_price` (null: no bound). */
+export const exitPrice = (demand, unitFee) => (demand.kind === 'Order'
+  ? orderExitPrice(demand, unitFee) : curveExitPrice(demand, unitFee));
+/**
+ * order.rs `Demand::steepest_slope_from`: a bound on |d'| above `floor` (for a curve, its slope
+ * just below the floor, `impl Demand for DemandCurve`).
+ */
+export const steepestSlopeFrom = (demand, unitFee, floor) => (demand.kind === 'Order'
+  ? orderSteepestSlopeFrom(demand, unitFee, floor) : curveSlopesAt(demand, unitFee, floor)[0]);
+
+// ---------------------------------------------------------------------------------------------
+// The market: S(μ), L, the price step, μ*.
+
+/** equilibrium.rs `aggregate_demand`: S(μ). */
+export const aggregateDemand = (demands, unitFee, price) =>
+  demands.reduce((sum, demand) => sat(sum + demandAt(demand, unitFee, price)), 0n);
+
+/** equilibrium.rs `lipschitz_bound`: L = Σ steepest_slope_from(τ, floor). */
+export const lipschitzBound = (demands, unitFee, floor) =>
+  demands.reduce((sum, demand) => sat(sum + steepestSlopeFrom(demand, unitFee, floor)), 0n);
 
 /** market.rs `clamp_price`. */
 export const clampPrice = (params, price) => min(max(price, params.priceFloor), params.priceCeiling);
 
 /** step.rs `effective_step_size`: min(eta, 1/L) (eta when L = 0). */
-export function effectiveStepSize(curves, params, eta) {
-  const bound = lipschitzBound(curves, params.unitFee, params.priceFloor);
+export function effectiveStepSize(demands, params, eta) {
+  const bound = lipschitzBound(demands, params.unitFee, params.priceFloor);
   if (bound === 0n) return eta;
-  return min(eta, fixedDiv(FIXED_ONE, bound, 'down'));
+  return min(eta, satDiv(FIXED_ONE, bound, 'down'));
 }
 
 /**
  * step.rs `next_price` for the DualAscent rule (the scenario's rule): returns
  * { price, aggregateDemand, excessDemand (signed), converged, stepSize }.
  */
-export function nextPriceDualAscent(curves, params, startPrice) {
+export function nextPriceDualAscent(demands, params, startPrice) {
   if (params.stepRule.kind !== 'DualAscent') {
     throw new Error('the replica implements the DualAscent rule only');
   }
   const price = clampPrice(params, startPrice);
-  const demand = aggregateDemand(curves, params.unitFee, price);
-  const stepSize = effectiveStepSize(curves, params, params.stepRule.eta);
+  const demand = aggregateDemand(demands, params.unitFee, price);
+  const stepSize = effectiveStepSize(demands, params, params.stepRule.eta);
   const capacity = params.capacity;
+  // step.rs `dual_ascent_target`
   const target = demand >= capacity
-    ? sat(price + fixedMul(stepSize, demand - capacity, 'down'))
-    : max(0n, price - fixedMul(stepSize, capacity - demand, 'down'));
+    ? sat(price + satMul(stepSize, demand - capacity, 'down'))
+    : satSub(price, satMul(stepSize, capacity - demand, 'down'));
   const next = clampPrice(params, target);
   const excess = demand > capacity ? demand - capacity : capacity - demand;
   const pushedAgainstBound = (next === params.priceFloor && demand < capacity)
@@ -71,8 +175,8 @@ export function nextPriceDualAscent(curves, params, startPrice) {
 }
 
 /** equilibrium.rs `clearing_price`: the exact μ* by bisection to one unit of 10^-18. */
-export function clearingPrice(curves, params) {
-  const clears = (price) => aggregateDemand(curves, params.unitFee, price) <= params.capacity;
+export function clearingPrice(demands, params) {
+  const clears = (price) => aggregateDemand(demands, params.unitFee, price) <= params.capacity;
   if (clears(params.priceFloor)) return params.priceFloor;
   if (!clears(params.priceCeiling)) return params.priceCeiling;
   let low = params.priceFloor;
@@ -87,52 +191,123 @@ export function clearingPrice(curves, params) {
   return high;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Settlement.
+
+/** fixed.rs `LN_2`: ln 2 to 18 decimals. */
+const LN_2 = 693_147_180_559_945_309n;
+
+/**
+ * fixed.rs `ln_1p`: ln(1 + x) for x ≥ 0, as the chain computes it: 1 + x = 2^k·z, z ∈ [1, 2),
+ * then k·ln 2 + 2·(t + t³/3 + t⁵/5 + …) with t = (z − 1)/(z + 1), every division and product
+ * rounded to nearest (ties down), the series summed until its term rounds to zero.
+ */
+export function ln1p(x) {
+  const two = 2n * FIXED_ONE;
+  let z = sat(FIXED_ONE + x);
+  let halvings = 0n;
+  while (z >= two) {
+    z = satDiv(z, two, 'nearestPrefDown');
+    halvings += 1n;
+  }
+  const t = satDiv(satSub(z, FIXED_ONE), sat(z + FIXED_ONE), 'nearestPrefDown');
+  const tSquared = satMul(t, t, 'nearestPrefDown');
+  let power = t;
+  let series = 0n;
+  let denominator = 1n;
+  while (power !== 0n) {
+    series = sat(series + satDiv(power, denominator * FIXED_ONE, 'nearestPrefDown'));
+    power = satMul(power, tSquared, 'nearestPrefDown');
+    denominator += 2n;
+  }
+  // `saturating_mul` by whole numbers: exact products, saturated.
+  return sat(sat(LN_2 * halvings) + sat(series * 2n));
+}
+
+/**
+ * settlement.rs `total_surplus`: Σ α·ln(1 + x) − β·x over log-utility agents, each term's value
+ * rounded down and its cost up (a negative term counts zero); reported quantities count zero.
+ * `allocations`: [[curve, x], …].
+ */
+export const totalSurplus = (allocations) => allocations.reduce((sum, [curve, allocation]) => {
+  if (curve.kind !== 'LogUtility') return sum;
+  const value = satMul(curve.alpha, ln1p(allocation), 'down');
+  return sat(sum + satSub(value, satMul(curve.beta, allocation, 'up')));
+}, 0n);
+
 /** settlement.rs `payment_for`: (μ + τ)·x rounded up, plus g; zero when x = 0. */
 export function paymentFor(allocation, unitFee, fixedFee, price) {
   if (allocation === 0n) return 0n;
-  return fixedMul(price + unitFee, allocation, 'up') + fixedFee;
+  return sat(satMul(sat(price + unitFee), allocation, 'up') + fixedFee);
 }
 
-/** The pallet's `to_balance`: whole tokens (fixed point) → planck, rounded down. */
-export const toBalance = (tokens, balanceUnit) => mulDiv(tokens, balanceUnit, FIXED_ONE, 'down');
-/** The pallet's `to_tokens`: planck → whole tokens (fixed point), rounded down. */
-export const toTokens = (planck, balanceUnit) => mulDiv(planck, FIXED_ONE, balanceUnit, 'down');
+/**
+ * The pallet's `to_balance`: whole tokens (fixed point) → planck, rounded down
+ * (`saturating_mul_int`: saturates at u128::MAX).
+ */
+export const toBalance = (tokens, balanceUnit) => sat(mulDiv(tokens, balanceUnit, FIXED_ONE, 'down'));
+/**
+ * The pallet's `to_tokens`: planck → whole tokens (fixed point), rounded down
+ * (`checked_from_rational`, zero when it overflows). For BalanceUnit 10^12 it is exact:
+ * planck · 10^6.
+ */
+export function toTokens(planck, balanceUnit) {
+  const tokens = mulDiv(planck, FIXED_ONE, balanceUnit, 'down');
+  return tokens > MAX_FIXED ? 0n : tokens;
+}
+
+/**
+ * The pallet's `order`: a bid { curve, budget (planck) } as the chain counts it, its curve backed
+ * by what is left of its budget, `to_tokens(bid.budget)`, with the market's fixed fee.
+ */
+export const orderOfBid = (bid, params, balanceUnit) => order(bid.curve, toTokens(bid.budget, balanceUnit), params.fixedFee);
+/** The pallet's `orders`: every bid's order, in the bids' order (zero budgets included). */
+export const ordersOfBids = (bids, params, balanceUnit) => bids.map((bid) => orderOfBid(bid, params, balanceUnit));
 
 /** settlement.rs `ration`: pro-rata shares rounded down when Σx > m. */
 export function ration(allocations, capacity) {
-  const total = allocations.reduce((sum, x) => sum + x, 0n);
+  const total = allocations.reduce((sum, x) => sat(sum + x), 0n);
   if (total <= capacity) return allocations.slice();
   return allocations.map((x) => mulDiv(x, capacity, total, 'down'));
+}
+
+/**
+ * settlement.rs `allocate`: each order's backed demand at `price`, rationed pro rata to the
+ * capacity.
+ */
+export function allocate(orders, params, price) {
+  return ration(orders.map((o) => demandAt(o, params.unitFee, price)), params.capacity);
 }
 
 /**
  * The pallet's `settle` (steps 1–2) for one market: given its bids in storage order
  * [{ who, curve, budget }], its params and posted price, returns per bid
  * { who, allocation, payment, toPayee, toFees } as the chain computes them (assuming both
- * recipients can receive, which holds for existing accounts).
+ * recipients can receive, which holds for existing accounts, and that both transfers succeed,
+ * which `Fortitude::Force` makes so whatever locks the bidder has placed).
  */
 export function settle(bids, params, price, balanceUnit) {
-  const demands = bids.map((bid) => (bid.budget === 0n ? 0n : demandAt(bid.curve, params.unitFee, price)));
-  const rationed = ration(demands, params.capacity);
+  // 1. Backed demand at the posted price, rationed pro rata to capacity.
+  const allocations = allocate(ordersOfBids(bids, params, balanceUnit), params, price);
   return bids.map((bid, index) => {
-    let allocation = rationed[index];
-    // affordable_allocation
+    let allocation = allocations[index];
+    // 2. affordable_allocation (a guard: backed demand fits in the budget)
     if (allocation !== 0n
       && toBalance(paymentFor(allocation, params.unitFee, params.fixedFee, price), balanceUnit) > bid.budget) {
       const affordable = toTokens(bid.budget, balanceUnit);
       if (affordable <= params.fixedFee) allocation = 0n;
-      else allocation = min(allocation, fixedDiv(affordable - params.fixedFee, price + params.unitFee, 'down'));
+      else allocation = min(allocation, satDiv(affordable - params.fixedFee, sat(price + params.unitFee), 'down'));
     }
     if (allocation === 0n) return { who: bid.who, allocation, payment: 0n, toPayee: 0n, toFees: 0n };
     // charge
     const payment = min(toBalance(paymentFor(allocation, params.unitFee, params.fixedFee, price), balanceUnit), bid.budget);
-    const toPayee = min(toBalance(fixedMul(price, allocation, 'down'), balanceUnit), payment);
+    const toPayee = min(toBalance(satMul(price, allocation, 'down'), balanceUnit), payment);
     return { who: bid.who, allocation, payment, toPayee, toFees: payment - toPayee };
   });
 }
 
 /** How a settled payment splits between the payee and the fee destination (the pallet's `charge`). */
 export function splitPayment(price, allocation, payment, balanceUnit) {
-  const toPayee = min(toBalance(fixedMul(price, allocation, 'down'), balanceUnit), payment);
+  const toPayee = min(toBalance(satMul(price, allocation, 'down'), balanceUnit), payment);
   return { toPayee, toFees: payment - toPayee };
 }
