@@ -46,6 +46,10 @@ pub mod v1 {
 		pub total_paid: Balance,
 	}
 
+	/// Each market's bids before the upgrade: (bidder, budget, withdrawing).
+	#[cfg(feature = "try-runtime")]
+	type BidsSnapshot<AccountId, Balance> = Vec<(MarketId, Vec<(AccountId, Balance, bool)>)>;
+
 	/// A bid as version 0 stored it.
 	#[derive(Encode, Decode)]
 	pub struct BidV0<AccountId, Balance> {
@@ -125,27 +129,24 @@ pub mod v1 {
 				.filter(|(market, _)| Markets::<T>::contains_key(market))
 				.count() as u32;
 			// Each market's bids: (bidder, budget, withdrawing).
-			let bids: Vec<(MarketId, Vec<(T::AccountId, BalanceOf<T>, bool)>)> =
-				Markets::<T>::iter_keys()
-					.map(|market| {
-						let key = Bids::<T>::hashed_key_for(market);
-						let old: Vec<BidV0<T::AccountId, BalanceOf<T>>> =
-							frame_support::storage::unhashed::get(&key).unwrap_or_default();
-						let old = old
-							.into_iter()
-							.map(|bid| (bid.bidder, bid.budget, bid.withdrawing))
-							.collect();
-						(market, old)
-					})
-					.collect();
+			let bids: BidsSnapshot<T::AccountId, BalanceOf<T>> = Markets::<T>::iter_keys()
+				.map(|market| {
+					let key = Bids::<T>::hashed_key_for(market);
+					let old: Vec<BidV0<T::AccountId, BalanceOf<T>>> =
+						frame_support::storage::unhashed::get(&key).unwrap_or_default();
+					let old = old
+						.into_iter()
+						.map(|bid| (bid.bidder, bid.budget, bid.withdrawing))
+						.collect();
+					(market, old)
+				})
+				.collect();
 			Ok((markets, outcomes, bids).encode())
 		}
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			type Snapshot<AccountId, Balance> =
-				(u32, u32, Vec<(MarketId, Vec<(AccountId, Balance, bool)>)>);
-			let (markets, outcomes, bids): Snapshot<T::AccountId, BalanceOf<T>> =
+			let (markets, outcomes, bids): (u32, u32, BidsSnapshot<T::AccountId, BalanceOf<T>>) =
 				Decode::decode(&mut &state[..])
 					.map_err(|_| "the pre-upgrade state does not decode")?;
 			for (market, old) in bids {
