@@ -48,11 +48,13 @@ fn new_market<T: Config>() -> MarketId {
 	id
 }
 
-/// A paper-style agent, varied by `index` so that agents enter and leave at different prices.
+/// A paper-style agent, varied by `index` so that agents leave at different prices; every one
+/// of them demands something at the benchmark market's floor (`β + τ + μ_min < 5 ≤ α`), so that
+/// settling at the floor charges every bid.
 fn curve(index: u32) -> DemandCurve {
 	DemandCurve::LogUtility {
 		alpha: FixedU128::from_u32(5u32.saturating_add(index % 16)),
-		beta: FixedU128::from_rational(u128::from(5u32.saturating_add(index % 45)), 10),
+		beta: FixedU128::from_rational(u128::from(5u32.saturating_add(index % 39)), 10),
 	}
 }
 
@@ -191,21 +193,40 @@ mod benchmarks {
 
 		assert!(bids.is_empty());
 		assert_eq!(market.epoch, 1);
+		// The worst case: every bid allocated and charged.
+		let outcome = crate::pallet::EpochOutcomes::<T>::get(market_id, 0).expect("settled");
+		assert_eq!(outcome.bidders, n);
+		assert!(n == 0 || outcome.participation == Perbill::one());
 	}
 
-	/// Closing a market with `n` bids: every bid's holds released.
+	/// Closing a market with `n` bids and a full history: every bid's holds released, every
+	/// recorded epoch removed.
 	#[benchmark]
 	fn close_market(n: Linear<0, { T::MaxBidders::get() }>) -> Result<(), BenchmarkError> {
 		let origin = T::MarketAdminOrigin::try_successful_origin()
 			.map_err(|_| BenchmarkError::Weightless)?;
 		let market = new_market::<T>();
 		add_bids::<T>(market, n);
+		let outcome = EpochOutcome {
+			price: FixedU128::from_u32(1),
+			total_allocated: FixedU128::from_u32(25),
+			total_surplus: FixedU128::from_u32(10),
+			fairness: Perbill::one(),
+			participation: Perbill::one(),
+			bidders: n,
+			total_paid: budget::<T>(),
+			capacity: FixedU128::from_u32(25),
+		};
+		for epoch in 0..T::EpochHistoryDepth::get() {
+			crate::pallet::EpochOutcomes::<T>::insert(market, epoch, outcome.clone());
+		}
 
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, market);
 
 		assert!(!Markets::<T>::contains_key(market));
 		assert!(Bids::<T>::get(market).is_empty());
+		assert_eq!(crate::pallet::EpochOutcomes::<T>::iter_prefix(market).count(), 0);
 		Ok(())
 	}
 
