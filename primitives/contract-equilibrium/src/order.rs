@@ -233,4 +233,97 @@ mod tests {
 			}
 		}
 	}
+
+	mod properties {
+		use super::*;
+		use crate::{market::tests::paper_market, market::StepRule, settlement::allocate};
+		use proptest::prelude::*;
+
+		fn any_curve() -> impl Strategy<Value = DemandCurve> {
+			prop_oneof![
+				(1u128..=1_000_000_000, 1u128..=1_000_000_000).prop_map(|(alpha, beta)| {
+					// α in (0, 10⁶], β in [10⁻³, 10⁶], in millionths of a token.
+					DemandCurve::LogUtility {
+						alpha: FixedU128::from_rational(alpha, 1_000),
+						beta: FixedU128::from_rational(beta.max(1_000), 1_000_000)
+							.min(crate::curve::MAX_BETA),
+					}
+				}),
+				(0u128..=1_000_000_000)
+					.prop_map(|x| DemandCurve::Quantity { x: FixedU128::from_rational(x, 1_000) }),
+			]
+		}
+
+		fn tokens(thousandths: u128) -> FixedU128 {
+			FixedU128::from_rational(thousandths, 1_000)
+		}
+
+		proptest! {
+			/// Backed demand never rises with the price, never costs more than its budget, and
+			/// its slope never exceeds the bound `L` is built from.
+			#[test]
+			fn backed_demand_is_monotone_affordable_and_within_its_slope_bound(
+				curve in any_curve(),
+				budget in 0u128..=10_000_000,
+				fixed_fee in 0u128..=5_000,
+				unit_fee in 0u128..=2_000,
+				floor in 0u128..=5_000,
+				steps in prop::collection::vec(0u128..=50_000, 1..8),
+			) {
+				let order = Order { curve, budget: tokens(budget), fixed_fee: tokens(fixed_fee) };
+				let unit_fee = tokens(unit_fee);
+				let floor = tokens(floor);
+				let bound = order.steepest_slope_from(unit_fee, floor);
+				let mut price = floor;
+				let mut last = Demand::demand_at(&order, unit_fee, price);
+				for step in steps {
+					let demand = Demand::demand_at(&order, unit_fee, price);
+					prop_assert!(demand <= last, "demand rose at {:?}", price);
+					last = demand;
+					// Rounding: the payment may exceed the budget by a few units of 10⁻¹⁸.
+					let payment = payment_for(demand, unit_fee, order.fixed_fee, price);
+					prop_assert!(
+						demand.is_zero() ||
+							payment <= order.budget.saturating_add(FixedU128::from_inner(10)),
+						"{:?} costs {:?} > {:?}", demand, payment, order.budget
+					);
+					let (below, above) = order.slopes_at(unit_fee, price);
+					// The bound is rounded up, each slope down: equal up to rounding.
+					let slack = bound.saturating_add(FixedU128::from_inner(1_000));
+					prop_assert!(below <= slack && above <= slack, "slope above L at {:?}", price);
+					price = price.saturating_add(tokens(step));
+				}
+			}
+
+			/// Settlement allocates at most the capacity, and each allocation fits its budget.
+			#[test]
+			fn allocations_fit_capacity_and_budgets(
+				orders in prop::collection::vec((any_curve(), 0u128..=100_000), 1..30),
+				capacity in 1u32..=200,
+				price in 0u128..=20_000,
+			) {
+				let mut params = paper_market(StepRule::DualAscent { eta: tokens(100) });
+				params.capacity = FixedU128::from_u32(capacity);
+				let orders: alloc::vec::Vec<Order> = orders
+					.into_iter()
+					.map(|(curve, budget)| Order {
+						curve,
+						budget: tokens(budget),
+						fixed_fee: params.fixed_fee,
+					})
+					.collect();
+				let price = tokens(price);
+				let allocations = allocate(&orders, &params, price);
+				let total = allocations.iter().fold(FixedU128::zero(), |s, x| s.saturating_add(*x));
+				prop_assert!(total <= params.capacity);
+				for (order, allocation) in orders.iter().zip(allocations) {
+					let payment = payment_for(allocation, params.unit_fee, params.fixed_fee, price);
+					prop_assert!(
+						allocation.is_zero() ||
+							payment <= order.budget.saturating_add(FixedU128::from_inner(10))
+					);
+				}
+			}
+		}
+	}
 }
