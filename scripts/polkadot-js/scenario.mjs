@@ -14,7 +14,8 @@
 //   distribution, α ~ U(5, 20), β ~ U(0.5, 5), quantized to 10⁻⁶. Each is a fresh account
 //   (//ScenarioAgentNN) funded with 10 000 EQ by transfers from Alice … Ferdie (there is no
 //   utility pallet: one block of transfers with explicit nonces; the same block funds phase E's
-//   attacker, //ScenarioAttacker, with 10 EQ). The first 16 bid as
+//   attacker, //ScenarioAttacker, with 10 EQ and its sniper, //ScenarioSniper, with 1 100 EQ).
+//   The first 16 bid as
 //   LogUtility { α, β } (the chain evaluates their best response); the last 4 keep their α, β
 //   private and bid Quantity { x }, re-reporting every block their best response
 //   x = max(0, α/(β+τ+μ) − 1) to the last price they saw, as Algorithm 1's agents do. Budgets are
@@ -32,8 +33,9 @@
 //   D) invalid demands are rejected with their named errors (AlphaOutOfRange, BetaOutOfRange,
 //   QuantityOutOfRange, BudgetBelowDeposit, UnknownMarket) and parameter changes by signed
 //   accounts (a bidder, and Alice without sudo) fail with BadOrigin; nothing changes.
-//   E) two regressions ride the next settlement (placed while the book is open and at least
-//   ATTACK_LEAD blocks before it; otherwise the settlement after it), then the final accounting:
+//   E) three regressions ride the next settlement (the first two placed while the book is open
+//   and at least ATTACK_LEAD blocks before it, otherwise the settlement after it; the third in
+//   the block right before it), then the final accounting:
 //   - unbacked demand: the attacker bids Quantity { x: 10⁹ } on a budget of g (B − g = 0: it
 //     backs nothing) and schedules its withdrawal in the same block. While the bid stands, every
 //     PriceUpdated and runtime-API view must equal the replica's *without* it; at the settlement
@@ -46,6 +48,20 @@
 //     refused. At the settlement it must pay exactly the replica's payment, moved out of its hold
 //     to the payee and the treasury (Balances.TransferOnHold), whose balances must rise by exactly
 //     what the model says; and the payment must exceed what a polite transfer could have moved.
+//   - last-block sniping (issue 11's attack 2): in the block right before the settlement (the
+//     book sealed) the sniper bids Quantity { x: 20 } on 1 000 EQ (which backs all 20 units) and
+//     withdraws in the same block. Its DemandSubmitted counts from the next epoch, and its
+//     DemandWithdrawn releases budget and deposit at once; the settlement has no BidSettled for
+//     it, every honest bid is allocated and pays exactly what the replica settles without it
+//     (an unsealed book would have settled it a share of the capacity at a price that never saw
+//     it: checked to differ), the price steps and runtime-API views from that block to the
+//     settlement equal the replica's without it, and its balance is back where it was less its
+//     fees.
+//   - a budget cut in the same block: the LogUtility bidder (not the locker) with the largest
+//     demand resubmits its curve with a budget of 0.1 EQ (the deposit). It counts from the next
+//     epoch; both budgets are held until the settlement, where it pays the replica's full
+//     payment out of the old one (the cut applied at once would have paid 0); then the cut
+//     applies and the old budget's remainder is released.
 // - Bounds (lib/bounds.mjs, where the derivations are written out):
 //   A) with price-responsive bids only, the map μ ↦ μ + η(S(μ) − m) is non-decreasing (η ≤ 1/L),
 //      so the price approaches μ* from below without crossing it and
@@ -159,6 +175,9 @@ const ATTACKER_FUNDING = eqToPlanck('10');
 const ATTACK_QUANTITY = toFixed('1000000000'); // Quantity { x: 10⁹ }, the most a report may be
 const ATTACK_LEAD = 3; // the unbacked bid stands for at least ATTACK_LEAD − 1 steps before the settlement
 const LOCK_TARGET = '//Dave'; // whom the locking bidder delegates its votes to
+const SNIPER_FUNDING = eqToPlanck('1100');
+const SNIPE_QUANTITY = toFixed('20'); // issue 11's attack 2: Quantity { x: 20 } in the block before a settlement
+const SNIPE_BUDGET = BUDGET; // ample: backs 20 units at any price up to 49.5 (checked at the posted one)
 const HOLD_BLOCKS = 3; // blocks a converged price must stay within tolerance
 const BALANCE_UNIT = 10n ** 12n;
 
@@ -390,6 +409,19 @@ function applyEvents(blockNumber, events) {
           const bids = settling.filter((bid) => bid.who !== unbacked.who);
           withoutUnbacked = new Map(replica.settle(bids, model.params, model.price, BALANCE_UNIT).map((s) => [s.who, s]));
         }
+        const settleMap = (bids) => new Map(replica.settle(bids, model.params, model.price, BALANCE_UNIT).map((s) => [s.who, s]));
+        const sniped = scenario.sniped;
+        if (sniped) {
+          // The settlement without the sniper, and as the chain settled it before the book was
+          // sealed: the bid counted at once, and its withdrawal waited for the settlement.
+          const bids = settling.filter((bid) => bid.who !== sniped.who);
+          sniped.settlement = { without: settleMap(bids), unsealed: settleMap([...bids, sniped.bid]) };
+        }
+        const cut = scenario.cut;
+        if (cut) {
+          // The settlement had the cut budget applied at once (before the book was sealed).
+          cut.atOnce = settleMap(settling.map((bid) => (bid.who === cut.who ? { ...bid, budget: cut.budget } : bid)));
+        }
       }
       const expected = expectedSettlement[settledIndex];
       const bid = settling[settledIndex];
@@ -459,6 +491,13 @@ function applyEvents(blockNumber, events) {
         const without = replica.nextPriceDualAscent(orders(unbacked.who), model.params, model.price);
         unbacked.steps += 1;
         if (differs(without)) unbacked.differences.push(`block #${blockNumber}: the step ${JSON.stringify(got, bigintJson)}, without the bid ${JSON.stringify(without, bigintJson)}`);
+      }
+      if (scenario.sniped) {
+        // From the sniping block to the settlement: the step without the sniper's bid.
+        const sniped = scenario.sniped;
+        const without = replica.nextPriceDualAscent(orders(sniped.who), model.params, model.price);
+        sniped.steps += 1;
+        if (differs(without)) sniped.differences.push(`block #${blockNumber}: the step ${JSON.stringify(got, bigintJson)}, without the sniper ${JSON.stringify(without, bigintJson)}`);
       }
       scenario.stepSizes?.push(step.stepSize);
       model.price = got.price;
@@ -545,6 +584,14 @@ const scenario = {
   // Phase E's unbacked bid { who, steps, views, differences }: while it stands, every step and
   // runtime-API view is also compared with the replica without it.
   unbacked: null,
+  // Phase E's last-block sniping { who, block, bid, steps, views, differences, unsealedView,
+  // apiView, settlement }: from the sniping block to the settlement, every step and view is also
+  // compared with the replica without the sniper; the settlement is computed without it and as
+  // an unsealed book would have settled it (`settlement.without`, `settlement.unsealed`).
+  sniped: null,
+  // Phase E's budget cut in the last block { who, budget, atOnce }: `atOnce`, the settlement had
+  // the cut applied at once.
+  cut: null,
   stepSizes: null, // when an array, every step size η the replica computed is appended to it
   blocks: 0,
   head: 0, // the number of the last sealed block
@@ -588,6 +635,18 @@ async function block(extraNotes = []) {
       const without = view(orders(unbacked.who));
       unbacked.views += 1;
       if (differs(without)) unbacked.differences.push(`block #${sealed.number}: the API's μ* ${formatFixed(eq.clearingPrice)}, without the bid ${formatFixed(without.muStar)}`);
+    }
+    const sniped = scenario.sniped;
+    if (sniped) {
+      // The view without the sniper's bid: it must be the very same view. After the sniping
+      // block, an unsealed book would have counted the bid until the settlement.
+      const without = view(orders(sniped.who));
+      sniped.views += 1;
+      if (differs(without)) sniped.differences.push(`block #${sealed.number}: the API's μ* ${formatFixed(eq.clearingPrice)}, without the sniper ${formatFixed(without.muStar)}`);
+      if (sealed.number === sniped.block) {
+        sniped.unsealedView = view([...orders(sniped.who), replica.orderOfBid(sniped.bid, model.params, BALANCE_UNIT)]);
+        sniped.apiView = { muStar: eq.clearingPrice, atMuStar: eq.demandAtClearingPrice, excess: eq.excessDemand };
+      }
     }
   }
   if (scenario.referendum) notes.push(...await followReferendum(sealed));
@@ -732,9 +791,12 @@ async function main() {
   names.set(payee.address, 'payee');
   const attacker = keyPair('//ScenarioAttacker');
   names.set(attacker.address, 'attacker');
+  const sniper = keyPair('//ScenarioSniper');
+  names.set(sniper.address, 'sniper');
   for (const agent of agents) track(agent.pair.address, agent.name);
   track(payee.address, 'payee');
   track(attacker.address, 'attacker');
+  track(sniper.address, 'sniper');
   const treasury = encodeAddress(u8aConcat(stringToU8a('modl'), api.consts.treasury.palletId.toU8a(), new Uint8Array(20)), 42);
   say(`agents (α ~ U(5,20), β ~ U(0.5,5)):`);
   for (const agent of agents) {
@@ -771,10 +833,12 @@ async function main() {
   await driver.queue(api.tx.balances.transferKeepAlive(payee.address, PAYEE_FUNDING), funders[f % funders.length], 'fund the payee');
   f += 1;
   await driver.queue(api.tx.balances.transferKeepAlive(attacker.address, ATTACKER_FUNDING), funders[f % funders.length], 'fund the attacker');
+  f += 1;
+  await driver.queue(api.tx.balances.transferKeepAlive(sniper.address, SNIPER_FUNDING), funders[f % funders.length], 'fund the sniper');
   printHeader();
-  await block([`${agents.length + 2} transfers`]);
+  await block([`${agents.length + 3} transfers`]);
   ensure(model.marketId !== null, `sudo created market ${model.marketId}`);
-  say(`market ${model.marketId} created; ${agents.length} agents funded with ${formatEq(FUNDING)} EQ each from ${FUNDERS.length} dev accounts (and the phase-E attacker with ${formatEq(ATTACKER_FUNDING)} EQ)`);
+  say(`market ${model.marketId} created; ${agents.length} agents funded with ${formatEq(FUNDING)} EQ each from ${FUNDERS.length} dev accounts (and phase E's attacker with ${formatEq(ATTACKER_FUNDING)} EQ and sniper with ${formatEq(SNIPER_FUNDING)} EQ)`);
 
   // Phase A: the LogUtility agents bid in one block; the price climbs from the floor.
   scenario.phase = 'A';
@@ -958,7 +1022,7 @@ async function main() {
   //   out of its hold would be refused. At the settlement it must pay exactly the replica's
   //   payment, which must reach the payee and the treasury.
   scenario.phase = 'E';
-  say(`\nphase E — at the next settlement, two regressions (unbacked demand; a lock on a bidder's whole balance), then the final accounting:`);
+  say(`\nphase E — at the next settlement, three regressions (unbacked demand; a lock on a bidder's whole balance; last-block sniping, with a budget cut in the same block), then the final accounting:`);
   const market = model.marketId;
   const deposit = api.consts.contractEquilibrium.bidDeposit.toBigInt();
   {
@@ -1005,15 +1069,66 @@ async function main() {
   const settlementsBefore = model.settlements;
   let previous = e1;
   let last = e1;
-  for (let i = 0; i <= model.params.epochLength && model.settlements === settlementsBefore; i += 1) {
+  const next = async (notes) => {
     previous = last;
-    last = await block();
-  }
+    last = await block(notes);
+    return last;
+  };
+  const sum = (items, value) => items.reduce((total, item) => total + value(item), 0n);
+
+  // Last-block sniping and a budget cut, in the block right before the settlement (sealed).
+  while (scenario.head + 2 < epochEnd() && model.settlements === settlementsBefore) await next();
+  const snipeBlock = scenario.head + 1;
+  ensure(model.settlements === settlementsBefore && snipeBlock + 1 === epochEnd() && snipeBlock >= sealBlock(),
+    `last-block sniping: block #${snipeBlock} is the last before epoch ${model.epoch}'s settlement, in its sealed half (from block #${sealBlock()})`);
+  const sniperBefore = (await api.query.system.account.at(last.hash, sniper.address)).data;
+  const snipeBid = { who: sniper.address, curve: { kind: 'Quantity', x: SNIPE_QUANTITY }, budget: SNIPE_BUDGET, deposit, countedFrom: model.epoch, next: { kind: 'Keep' } };
+  ensure(replica.demandAt(replica.orderOfBid(snipeBid, model.params, BALANCE_UNIT), model.params.unitFee, model.price) === SNIPE_QUANTITY
+    && sniperBefore.free.toBigInt() > SNIPE_BUDGET + deposit,
+  `last-block sniping: a budget of ${formatEq(SNIPE_BUDGET)} EQ backs all ${formatFixed(SNIPE_QUANTITY)} units at the posted μ = ${formatFixed(model.price, 9)}, and the sniper can hold it`);
+  // The cutter: the LogUtility bidder (not the locker, which can pay no fees) with the largest
+  // demand at the posted price, that it will pay for at the settlement.
+  const cutter = logAgents.filter((agent) => agent !== locker).map((agent) => {
+    const bid = model.bids.find((b) => b.who === agent.pair.address);
+    return { agent, bid, demand: replica.demandAt(replica.orderOfBid(bid, model.params, BALANCE_UNIT), model.params.unitFee, model.price) };
+  }).sort((a, b) => (a.demand === b.demand ? 0 : a.demand < b.demand ? 1 : -1))[0];
+  ensure(cutter.demand > 0n && cutter.bid.next.kind === 'Keep', `budget cut: ${cutter.agent.name} demands ${formatFixed(cutter.demand, 6)} units at the posted price, on a budget of ${formatEq(cutter.bid.budget)} EQ`);
+  const cutterAccount = model.accounts.get(cutter.agent.pair.address);
+  const cutBudget = deposit;
+  scenario.sniped = { who: sniper.address, block: snipeBlock, bid: snipeBid, steps: 0, views: 0, differences: [], unsealedView: null, apiView: null, settlement: null };
+  scenario.cut = { who: cutter.agent.pair.address, budget: cutBudget, atOnce: null };
+  await driver.queue(api.tx.contractEquilibrium.submitDemand(market, encodeCurve(snipeBid.curve), SNIPE_BUDGET), sniper, `sniper: Quantity ${formatFixed(SNIPE_QUANTITY)} on ${formatEq(SNIPE_BUDGET)} EQ in the block before the settlement`);
+  await driver.queue(api.tx.contractEquilibrium.withdrawDemand(market), sniper, 'sniper: withdraws in the same block');
+  await driver.queue(api.tx.contractEquilibrium.submitDemand(market, encodeCurve(cutter.bid.curve), cutBudget), cutter.agent.pair, `${cutter.agent.name}: cuts its budget to ${formatEq(cutBudget)} EQ (the deposit)`);
+  const s1 = await next([`sniper bids ${formatFixed(SNIPE_QUANTITY)} units on ${formatEq(SNIPE_BUDGET)} EQ and withdraws`, `${cutter.agent.name} cuts its budget to ${formatEq(cutBudget)} EQ`]);
+  const ofWho = (sealed, event, who) => sealed.events.filter(({ event: e }) => event.is(e) && e.data.who.toString() === who).map(({ event: e }) => e.data);
+  const ce = api.events.contractEquilibrium;
+  const snipeSubmitted = ofWho(s1, ce.DemandSubmitted, sniper.address);
+  const snipeLeft = s1.withdrawn.filter((w) => w.who === sniper.address);
+  const [bidsAtSnipe, cutterAtSnipe] = await Promise.all([readBids(api, market, s1.hash), api.query.system.account.at(s1.hash, cutter.agent.pair.address)]);
+  check(snipeSubmitted.length === 1 && snipeSubmitted[0].countsFrom.toNumber() === model.epoch + 1,
+    `last-block sniping: the sniper's Quantity { x: ${formatFixed(SNIPE_QUANTITY)} } placed in block #${snipeBlock} (sealed) counts from epoch ${snipeSubmitted[0]?.countsFrom.toNumber()}, the next (DemandSubmitted.countsFrom; epoch ${model.epoch} is under way)`);
+  check(snipeLeft.length === 1 && snipeLeft[0].released === SNIPE_BUDGET + deposit && ofWho(s1, ce.DemandWithdrawalScheduled, sniper.address).length === 0
+    && !bidsAtSnipe.some((b) => b.who === sniper.address) && !model.bids.some((b) => b.who === sniper.address),
+  `last-block sniping: its withdrawal in the same block removed it at once (DemandWithdrawn, nothing scheduled), its budget and deposit (${formatEq(SNIPE_BUDGET + deposit)} EQ) released; the Bids storage has no bid of it`);
+  const cutBid = model.bids.find((b) => b.who === cutter.agent.pair.address);
+  const cutSubmitted = ofWho(s1, ce.DemandSubmitted, cutter.agent.pair.address);
+  const cutStored = bidsAtSnipe.find((b) => b.who === cutter.agent.pair.address);
+  const oldBudget = cutBid.budget;
+  check(cutSubmitted.length === 1 && cutSubmitted[0].countsFrom.toNumber() === model.epoch + 1
+    && cutStored?.budget === oldBudget && cutStored.next.kind === 'Replace' && cutStored.next.budget === cutBudget
+    && cutterAtSnipe.data.reserved.toBigInt() === oldBudget + cutBid.deposit + cutBudget && cutterAccount.reserved === oldBudget + cutBid.deposit + cutBudget,
+  `budget cut: ${cutter.agent.name}'s new budget of ${formatEq(cutBudget)} EQ counts from epoch ${model.epoch + 1}; until the settlement both budgets are held (${formatEq(oldBudget)} + ${formatEq(cutBudget)} EQ, and the ${formatEq(cutBid.deposit)} EQ deposit)`);
+
+  await next();
   ensure(model.settlements > settlementsBefore, 'the epoch settled');
   scenario.reporters = [];
   const unbacked = scenario.unbacked;
   scenario.unbacked = null;
-  const sum = (items, value) => items.reduce((total, item) => total + value(item), 0n);
+  const sniped = scenario.sniped;
+  scenario.sniped = null;
+  const cut = scenario.cut;
+  scenario.cut = null;
 
   // Unbacked demand.
   check(unbacked.differences.length === 0 && unbacked.steps >= ATTACK_LEAD - 1,
@@ -1050,6 +1165,44 @@ async function main() {
   const politeLiquid = heldReserved - (heldFrozen > heldFree ? heldFrozen - heldFree : 0n);
   check(lockerSettled !== undefined && lockerSettled.payment > politeLiquid,
     `locks: the check bites — before the settlement ${locker.name}'s lock exceeded its free balance by ${formatEq(heldFrozen - heldFree)} EQ, so a polite transfer could have moved only ${formatEq(politeLiquid)} EQ of its ${formatEq(heldReserved)} EQ held, less than the ${formatEq(lockerSettled?.payment ?? 0n)} EQ it paid`);
+
+  // Last-block sniping.
+  check(ofWho(last, ce.BidSettled, sniper.address).length === 0 && !last.settled.some((s) => s.who === sniper.address),
+    `last-block sniping: the settlement in block #${last.number} has no BidSettled for the sniper`);
+  const withoutSniper = sniped.settlement?.without ?? new Map();
+  const others = last.settled.filter((s) => s.who !== sniper.address);
+  const honestBids = others.filter((s) => s.who !== attacker.address);
+  check(others.length === withoutSniper.size && others.every((s) => withoutSniper.get(s.who)?.allocation === s.allocation && withoutSniper.get(s.who).payment === s.payment),
+    `last-block sniping: the ${honestBids.length} honest bids were allocated ${formatFixed(sum(honestBids, (s) => s.allocation), 6)} units for ${formatEq(sum(honestBids, (s) => s.payment))} EQ, each exactly what the replica settles without the sniper`);
+  const unsealed = sniped.settlement?.unsealed ?? new Map();
+  const unsealedSnipe = unsealed.get(sniper.address);
+  const honestLoss = sum(honestBids, (s) => s.allocation - (unsealed.get(s.who)?.allocation ?? s.allocation));
+  check(unsealedSnipe !== undefined && unsealedSnipe.allocation > 0n && honestLoss > 0n,
+    `last-block sniping: the check bites — had its bid counted at once (an unsealed book), the sniper would have been settled ${formatFixed(unsealedSnipe?.allocation ?? 0n, 6)} units for ${formatEq(unsealedSnipe?.payment ?? 0n)} EQ at a posted μ = ${formatFixed(model.lastOutcome.price, 9)} that never saw it, the honest bids ${formatFixed(honestLoss, 6)} units fewer`);
+  const unsealedView = sniped.unsealedView;
+  const apiView = sniped.apiView;
+  check(sniped.differences.length === 0 && sniped.steps >= 2 && sniped.views >= 2 && unsealedView !== null && apiView !== null && unsealedView.muStar > apiView.muStar,
+    `last-block sniping: from block #${sniped.block} to the settlement, all ${sniped.steps} price steps and ${sniped.views} runtime-API views (μ*, S(μ*), S(μ) − m) equal the replica's without the sniper (in block #${sniped.block} the API's μ* = ${formatFixed(apiView?.muStar ?? 0n, 9)}; an unsealed book would have shown ${formatFixed(unsealedView?.muStar ?? 0n, 9)})`,
+    sniped.differences.slice(0, 2).join('; '));
+  const sniperAfter = (await api.query.system.account.at(last.hash, sniper.address)).data;
+  const sniperFees = sum(s1.events.filter(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event) && event.data.who.toString() === sniper.address),
+    ({ event }) => event.data.actualFee.toBigInt());
+  check(sniperFees > 0n && sniperAfter.free.toBigInt() === sniperBefore.free.toBigInt() - sniperFees
+    && sniperAfter.reserved.toBigInt() === sniperBefore.reserved.toBigInt() && sniperAfter.frozen.toBigInt() === sniperBefore.frozen.toBigInt(),
+  `last-block sniping: after the settlement the sniper's balance is back where it was (${formatEq(sniperBefore.free.toBigInt())} EQ free, ${formatEq(sniperBefore.reserved.toBigInt())} held) less only its transaction fees (${formatEq(sniperFees)} EQ for its 2 transactions)`);
+
+  // Cutting the budget to the deposit in the last block.
+  const cutSettled = last.settled.find((s) => s.who === cut.who);
+  const cutAtOnce = cut.atOnce?.get(cut.who);
+  check(cutSettled !== undefined && cutSettled.allocation > 0n && cutSettled.payment > cutBudget && cutAtOnce?.payment === 0n,
+    `budget cut: at the settlement ${cutter.agent.name} paid the replica's full ${formatEq(cutSettled?.payment ?? 0n)} EQ for ${formatFixed(cutSettled?.allocation ?? 0n, 6)} units out of its old budget, more than its cut budget of ${formatEq(cutBudget)} EQ (with the cut applied at once it would have been allocated ${formatFixed(cutAtOnce?.allocation ?? 0n)} and paid ${formatEq(cutAtOnce?.payment ?? 0n)} EQ)`);
+  const [bidsAfter, cutterAfter] = await Promise.all([readBids(api, market, last.hash), api.query.system.account.at(last.hash, cut.who)]);
+  const cutAfter = bidsAfter.find((b) => b.who === cut.who);
+  const oldRemainder = oldBudget - (cutSettled?.payment ?? 0n);
+  check(cutAfter?.budget === cutBudget && cutAfter.next.kind === 'Keep' && cutAfter.countedFrom <= model.epoch
+    && cutterAfter.data.reserved.toBigInt() === cutBudget + cutBid.deposit
+    && cutterAfter.data.free.toBigInt() - cutterAtSnipe.data.free.toBigInt() === oldRemainder,
+  `budget cut: the replacement applied after the settlement (budget ${formatEq(cutBudget)} EQ in epoch ${model.epoch}, nothing pending; ${formatEq(cutBudget + cutBid.deposit)} EQ held), and the old budget's remainder (${formatEq(oldRemainder)} EQ) was released in block #${last.number}`);
 
   // The final accounting.
   const at = await api.at(last.hash);
