@@ -17,7 +17,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{One, Saturating, Zero},
 	FixedPointNumber,
 };
 
@@ -291,6 +291,17 @@ impl<T: Config> Pallet<T> {
 		tokens.saturating_mul_int(T::BalanceUnit::get())
 	}
 
+	/// Tokens (fixed point) to the token's smallest unit, rounded up: what a payment costs, so
+	/// that no positive allocation is paid with nothing.
+	fn to_balance_up(tokens: FixedU128) -> BalanceOf<T> {
+		let down = Self::to_balance(tokens);
+		if Self::to_tokens(down) < tokens {
+			down.saturating_add(One::one())
+		} else {
+			down
+		}
+	}
+
 	/// The token's smallest unit to tokens (fixed point), rounded down.
 	fn to_tokens(balance: BalanceOf<T>) -> FixedU128 {
 		FixedU128::checked_from_rational(balance, T::BalanceUnit::get())
@@ -405,8 +416,12 @@ impl<T: Config> Pallet<T> {
 		budget: BalanceOf<T>,
 	) -> FixedU128 {
 		if allocation.is_zero()
-			|| Self::to_balance(payment_for(allocation, params.unit_fee, params.fixed_fee, price))
-				<= budget
+			|| Self::to_balance_up(payment_for(
+				allocation,
+				params.unit_fee,
+				params.fixed_fee,
+				price,
+			)) <= budget
 		{
 			return allocation;
 		}
@@ -438,7 +453,7 @@ impl<T: Config> Pallet<T> {
 			return Zero::zero();
 		}
 		let payment =
-			Self::to_balance(payment_for(*allocation, params.unit_fee, params.fixed_fee, price))
+			Self::to_balance_up(payment_for(*allocation, params.unit_fee, params.fixed_fee, price))
 				.min(bid.budget);
 		let to_payee = Self::to_balance(contract_equilibrium_primitives::fixed::mul(
 			price,
@@ -552,7 +567,7 @@ impl<T: Config> Pallet<T> {
 		Some(QuoteView {
 			allocation: quote.allocation,
 			payment: quote.payment,
-			payment_in_balance: Self::to_balance(quote.payment),
+			payment_in_balance: Self::to_balance_up(quote.payment),
 		})
 	}
 

@@ -972,6 +972,29 @@ fn a_lower_capacity_does_not_make_past_epochs_invalid() {
 }
 
 #[test]
+fn no_allocation_is_paid_with_nothing() {
+	build_and_execute(|| {
+		// g = 0, τ = 0, μ = 10⁻⁶ EQ per unit: 10⁻⁷ units cost 10⁻¹³ EQ, a tenth of a planck.
+		let mut market = params(dual_ascent(10));
+		market.unit_fee = FixedU128::zero();
+		market.fixed_fee = FixedU128::zero();
+		market.price_floor = ratio(1, 1_000_000);
+		market.price_ceiling = ratio(1, 1_000_000);
+		let id = create(market);
+		submit(1, id, DemandCurve::Quantity { x: ratio(1, 10_000_000) }, UNIT);
+		run_to_block(11);
+		// The payment rounds up to a whole planck: before, the allocation was free.
+		assert!(pallet_events().contains(&Event::BidSettled {
+			market: id,
+			epoch: 0,
+			who: 1,
+			allocation: ratio(1, 10_000_000),
+			payment: 1,
+		}));
+	});
+}
+
+#[test]
 fn a_bid_counted_in_the_price_pays_for_its_allocation() {
 	build_and_execute(|| {
 		let mut market = params(dual_ascent(10));

@@ -246,6 +246,9 @@ export function paymentFor(allocation, unitFee, fixedFee, price) {
  * (`saturating_mul_int`: saturates at u128::MAX).
  */
 export const toBalance = (tokens, balanceUnit) => sat(mulDiv(tokens, balanceUnit, FIXED_ONE, 'down'));
+
+/** impls.rs `to_balance_up`: tokens to planck, rounded up (what a payment costs). */
+export const toBalanceUp = (tokens, balanceUnit) => sat(mulDiv(tokens, balanceUnit, FIXED_ONE, 'up'));
 /**
  * The pallet's `to_tokens`: planck → whole tokens (fixed point), rounded down
  * (`checked_from_rational`, zero when it overflows). For BalanceUnit 10^12 it is exact:
@@ -293,14 +296,14 @@ export function settle(bids, params, price, balanceUnit) {
     let allocation = allocations[index];
     // 2. affordable_allocation (a guard: backed demand fits in the budget)
     if (allocation !== 0n
-      && toBalance(paymentFor(allocation, params.unitFee, params.fixedFee, price), balanceUnit) > bid.budget) {
+      && toBalanceUp(paymentFor(allocation, params.unitFee, params.fixedFee, price), balanceUnit) > bid.budget) {
       const affordable = toTokens(bid.budget, balanceUnit);
       if (affordable <= params.fixedFee) allocation = 0n;
       else allocation = min(allocation, satDiv(affordable - params.fixedFee, sat(price + params.unitFee), 'down'));
     }
     if (allocation === 0n) return { who: bid.who, allocation, payment: 0n, toPayee: 0n, toFees: 0n };
     // charge
-    const payment = min(toBalance(paymentFor(allocation, params.unitFee, params.fixedFee, price), balanceUnit), bid.budget);
+    const payment = min(toBalanceUp(paymentFor(allocation, params.unitFee, params.fixedFee, price), balanceUnit), bid.budget);
     const toPayee = min(toBalance(satMul(price, allocation, 'down'), balanceUnit), payment);
     return { who: bid.who, allocation, payment, toPayee, toFees: payment - toPayee };
   });
