@@ -46,6 +46,14 @@ fn params(step_rule: StepRule) -> MarketParams<AccountId> {
 	}
 }
 
+/// The paper's market with its price pinned at `price` (floor = ceiling).
+fn pinned_at(price: FixedU128) -> MarketParams<AccountId> {
+	let mut market = params(dual_ascent(10));
+	market.price_floor = price;
+	market.price_ceiling = price;
+	market
+}
+
 fn dual_ascent(eta_hundredths: u128) -> StepRule {
 	StepRule::DualAscent { eta: ratio(eta_hundredths, 100) }
 }
@@ -548,10 +556,7 @@ fn both_rules_reach_the_clearing_price_and_newton_is_faster() {
 #[test]
 fn settlement_allocates_demand_and_splits_the_payment() {
 	build_and_execute(|| {
-		let mut market = params(dual_ascent(10));
-		market.price_floor = fixed(1);
-		market.price_ceiling = fixed(1);
-		let id = create(market);
+		let id = create(pinned_at(fixed(1)));
 		// τ = 0.5, μ = 1: agent (α 10, β 0.5) demands 10/2 − 1 = 4, pays 1.5·4 + 1 = 7 tokens:
 		// 4 to the payee, 3 to the treasury.
 		submit(1, id, agent(10, 5), 100 * UNIT);
@@ -617,10 +622,7 @@ fn rationing_keeps_allocations_within_capacity() {
 #[test]
 fn an_allocation_shrinks_to_what_the_budget_pays() {
 	build_and_execute(|| {
-		let mut market = params(dual_ascent(10));
-		market.price_floor = fixed(1);
-		market.price_ceiling = fixed(1);
-		let id = create(market);
+		let id = create(pinned_at(fixed(1)));
 		// Wants 4 units for 7 tokens but holds 4 tokens: (4 − g)/(μ + τ) = 3/1.5 = 2 units.
 		submit(1, id, agent(10, 5), 4 * UNIT);
 		run_to_block(11);
@@ -858,10 +860,7 @@ fn a_huge_declared_curve_with_a_tiny_budget_cannot_slow_dual_ascent() {
 fn a_bidder_that_locks_its_balance_still_pays() {
 	use frame_support::traits::{LockableCurrency, WithdrawReasons};
 	build_and_execute(|| {
-		let mut market = params(dual_ascent(10));
-		market.price_floor = fixed(1);
-		market.price_ceiling = fixed(1);
-		let id = create(market);
+		let id = create(pinned_at(fixed(1)));
 		submit(1, id, agent(10, 5), 100 * UNIT);
 		// As conviction voting does with a delegation of everything: a lock on the whole balance
 		// (a lock also freezes held funds).
@@ -975,11 +974,9 @@ fn a_lower_capacity_does_not_make_past_epochs_invalid() {
 fn no_allocation_is_paid_with_nothing() {
 	build_and_execute(|| {
 		// g = 0, τ = 0, μ = 10⁻⁶ EQ per unit: 10⁻⁷ units cost 10⁻¹³ EQ, a tenth of a planck.
-		let mut market = params(dual_ascent(10));
+		let mut market = pinned_at(ratio(1, 1_000_000));
 		market.unit_fee = FixedU128::zero();
 		market.fixed_fee = FixedU128::zero();
-		market.price_floor = ratio(1, 1_000_000);
-		market.price_ceiling = ratio(1, 1_000_000);
 		let id = create(market);
 		submit(1, id, DemandCurve::Quantity { x: ratio(1, 10_000_000) }, UNIT);
 		run_to_block(11);
@@ -997,10 +994,7 @@ fn no_allocation_is_paid_with_nothing() {
 #[test]
 fn a_bid_counted_in_the_price_pays_for_its_allocation() {
 	build_and_execute(|| {
-		let mut market = params(dual_ascent(10));
-		market.price_floor = fixed(1);
-		market.price_ceiling = fixed(1);
-		let id = create(market);
+		let id = create(pinned_at(fixed(1)));
 		// τ = 0.5, μ = 1, g = 1: agent (α 2, β 0.1) wants 2/1.6 − 1 = 0.25 units, worth
 		// 2·ln 1.25 − 0.025 ≈ 0.42 to it, for a payment of 1.5·0.25 + 1 = 1.375. Its demand
 		// counted in the price, so it is allocated and pays: a settlement veto would let such
