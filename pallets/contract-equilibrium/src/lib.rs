@@ -405,13 +405,7 @@ pub mod pallet {
 		/// budget and deposit are released, and the market and its history are removed. It no
 		/// longer counts towards [`Config::MaxMarkets`].
 		#[pallet::call_index(4)]
-		#[pallet::weight(
-			// Releasing every bid's holds costs less than settling an epoch in which every bid
-			// is charged and released, the benchmarked `settle_epoch`.
-			T::WeightInfo::settle_epoch(T::MaxBidders::get())
-				.saturating_add(T::WeightInfo::set_market_params())
-				.saturating_add(T::DbWeight::get().writes(u64::from(T::EpochHistoryDepth::get())))
-		)]
+		#[pallet::weight(T::WeightInfo::close_market(T::MaxBidders::get()))]
 		pub fn close_market(origin: OriginFor<T>, market: MarketId) -> DispatchResult {
 			T::MarketAdminOrigin::ensure_origin(origin)?;
 			Self::do_close_market(market)
