@@ -157,9 +157,7 @@ impl<T: Config> Pallet<T> {
 			Some(bid) => {
 				// A replacement still pending (the book reopened under a longer epoch set by
 				// governance) is superseded too.
-				let held = bid
-					.budget
-					.saturating_add(bid.replacement_budget().copied().unwrap_or_else(Zero::zero));
+				let held = bid.held_budget();
 				(held, budget.saturating_sub(held))
 			},
 			None => {
@@ -234,12 +232,11 @@ impl<T: Config> Pallet<T> {
 
 	/// The per-block work: for every market, settle if its epoch ends, then step the price.
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
-		// The open markets (at most `MaxMarkets`), in the order they were created.
-		let mut market_ids: Vec<MarketId> = Markets::<T>::iter_keys().collect();
-		market_ids.sort_unstable();
-		let mut weight = T::WeightInfo::on_initialize_base(market_ids.len() as u32);
-		for market_id in market_ids {
-			let Some(mut market) = Markets::<T>::get(market_id) else { continue };
+		// The open markets (at most `MaxMarkets`), read once, in the order they were created.
+		let mut markets: Vec<(MarketId, MarketOf<T>)> = Markets::<T>::iter().collect();
+		markets.sort_unstable_by_key(|(market_id, _)| *market_id);
+		let mut weight = T::WeightInfo::on_initialize_base(markets.len() as u32);
+		for (market_id, mut market) in markets {
 			let mut bids = Bids::<T>::get(market_id);
 			let bidders = bids.len() as u32;
 
@@ -322,16 +319,12 @@ impl<T: Config> Pallet<T> {
 		let epoch = market.epoch;
 
 		// 1. The counted bids' backed demand at the posted price, rationed pro rata to capacity.
-		let counted: Vec<usize> = bids
+		let (counted, orders): (Vec<usize>, Vec<Order>) = bids
 			.iter()
 			.enumerate()
 			.filter(|(_, bid)| bid.counts_in(epoch))
-			.map(|(index, _)| index)
-			.collect();
-		let orders: Vec<Order> = counted
-			.iter()
-			.filter_map(|&index| bids.get(index).map(|bid| Self::order(bid, params)))
-			.collect();
+			.map(|(index, bid)| (index, Self::order(bid, params)))
+			.unzip();
 		let mut allocations = allocate(&orders, params, price);
 
 		// 2. Each bidder pays from its held budget (backed demand fits in it; the check stays
@@ -508,11 +501,9 @@ impl<T: Config> Pallet<T> {
 	/// Releases a bid's remaining budget, a pending replacement's budget and its deposit;
 	/// returns the total released.
 	fn release_bid(bid: &BidOf<T>) -> BalanceOf<T> {
-		let budget =
-			bid.budget.saturating_add(bid.replacement_budget().copied().unwrap_or_else(Zero::zero));
-		[(HoldReason::BidBudget, budget), (HoldReason::BidDeposit, bid.deposit)].into_iter().fold(
-			Zero::zero(),
-			|released: BalanceOf<T>, (reason, amount)| {
+		[(HoldReason::BidBudget, bid.held_budget()), (HoldReason::BidDeposit, bid.deposit)]
+			.into_iter()
+			.fold(Zero::zero(), |released: BalanceOf<T>, (reason, amount)| {
 				let freed = T::Currency::release(
 					&reason.into(),
 					&bid.bidder,
@@ -521,8 +512,7 @@ impl<T: Config> Pallet<T> {
 				)
 				.unwrap_or_else(|_| Zero::zero());
 				released.saturating_add(freed)
-			},
-		)
+			})
 	}
 
 	/// The runtime API's market view.
@@ -623,9 +613,7 @@ impl<T: Config> Pallet<T> {
 					bid.counts_in(market.epoch) || bid.next == NextOrder::Keep,
 					"a change pending on a bid that does not count yet"
 				);
-				let held = bid
-					.budget
-					.saturating_add(bid.replacement_budget().copied().unwrap_or_else(Zero::zero));
+				let held = bid.held_budget();
 				let budget = budgets.entry(bid.bidder.clone()).or_insert_with(Zero::zero);
 				*budget = budget.saturating_add(held);
 				let deposit = deposits.entry(bid.bidder.clone()).or_insert_with(Zero::zero);

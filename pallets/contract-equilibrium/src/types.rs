@@ -3,6 +3,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use contract_equilibrium_primitives::{DemandCurve, FixedI128, FixedU128, MarketParams, Perbill};
 use scale_info::TypeInfo;
+use sp_runtime::traits::{Saturating, Zero};
 
 /// A market's identifier: markets are numbered from zero in order of creation.
 pub type MarketId = u32;
@@ -102,6 +103,14 @@ impl<AccountId, Balance> Bid<AccountId, Balance> {
 			NextOrder::Replace { budget, .. } => Some(budget),
 			_ => None,
 		}
+	}
+}
+
+impl<AccountId, Balance: Saturating + Zero + Copy> Bid<AccountId, Balance> {
+	/// Everything held as budget for this bid: what is left of its budget plus a pending
+	/// replacement's.
+	pub fn held_budget(&self) -> Balance {
+		self.budget.saturating_add(self.replacement_budget().copied().unwrap_or_else(Zero::zero))
 	}
 }
 
