@@ -29,8 +29,8 @@ pub fn evaluate<D: Demand>(curves: &[D], unit_fee: FixedU128, price: FixedU128) 
 		slope_above: FixedU128::zero(),
 	};
 	for curve in curves {
-		let (below, above) = curve.slopes_at(unit_fee, price);
-		snapshot.demand = snapshot.demand.saturating_add(curve.demand_at(unit_fee, price));
+		let (demand, (below, above)) = curve.level_and_slopes_at(unit_fee, price);
+		snapshot.demand = snapshot.demand.saturating_add(demand);
 		snapshot.slope_below = snapshot.slope_below.saturating_add(below);
 		snapshot.slope_above = snapshot.slope_above.saturating_add(above);
 	}

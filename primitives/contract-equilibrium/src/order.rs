@@ -38,6 +38,15 @@ pub trait Demand {
 	fn exit_price(&self, unit_fee: FixedU128) -> Option<FixedU128>;
 	/// A bound on `|d'(μ)|` for every `μ ≥ floor`.
 	fn steepest_slope_from(&self, unit_fee: FixedU128, floor: FixedU128) -> FixedU128;
+	/// The demand and its slopes at `price` together (what a price step evaluates), for
+	/// demands that can share the work.
+	fn level_and_slopes_at(
+		&self,
+		unit_fee: FixedU128,
+		price: FixedU128,
+	) -> (FixedU128, (FixedU128, FixedU128)) {
+		(self.demand_at(unit_fee, price), self.slopes_at(unit_fee, price))
+	}
 }
 
 impl Demand for DemandCurve {
@@ -78,11 +87,6 @@ impl Order {
 	pub fn budget_cap(&self, unit_fee: FixedU128, price: FixedU128) -> FixedU128 {
 		div(self.spendable(), price.saturating_add(unit_fee), Rounding::Down)
 	}
-
-	/// Whether the budget cap, not the curve, limits the demand at `price`.
-	fn capped_at(&self, unit_fee: FixedU128, price: FixedU128) -> bool {
-		self.budget_cap(unit_fee, price) < DemandCurve::demand_at(&self.curve, unit_fee, price)
-	}
 }
 
 impl Demand for Order {
@@ -94,21 +98,28 @@ impl Demand for Order {
 	}
 
 	fn slopes_at(&self, unit_fee: FixedU128, price: FixedU128) -> (FixedU128, FixedU128) {
+		self.level_and_slopes_at(unit_fee, price).1
+	}
+
+	/// The curve's demand and the budget cap are computed once for both.
+	fn level_and_slopes_at(
+		&self,
+		unit_fee: FixedU128,
+		price: FixedU128,
+	) -> (FixedU128, (FixedU128, FixedU128)) {
 		if self.spendable().is_zero() {
-			return (FixedU128::zero(), FixedU128::zero());
+			return (FixedU128::zero(), (FixedU128::zero(), FixedU128::zero()));
 		}
-		if self.capped_at(unit_fee, price) {
-			// d = k/c with c = μ + τ: |d'| = k/c².
+		let wanted = DemandCurve::demand_at(&self.curve, unit_fee, price);
+		let cap = self.budget_cap(unit_fee, price);
+		if cap < wanted {
+			// The cap binds: d = k/c with c = μ + τ, so |d'| = k/c² = ⌊k/c⌋/c.
 			let cost = price.saturating_add(unit_fee);
-			let slope = mul_div(
-				div(self.spendable(), cost, Rounding::Down),
-				FixedU128::one(),
-				cost,
-				Rounding::Down,
-			);
-			return (slope, slope);
+			let slope = mul_div(cap, FixedU128::one(), cost, Rounding::Down);
+			(cap, (slope, slope))
+		} else {
+			(wanted, DemandCurve::slopes_at(&self.curve, unit_fee, price))
 		}
-		DemandCurve::slopes_at(&self.curve, unit_fee, price)
 	}
 
 	fn exit_price(&self, unit_fee: FixedU128) -> Option<FixedU128> {
