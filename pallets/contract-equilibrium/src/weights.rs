@@ -64,8 +64,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `132`
 		//  Estimated: `3671`
-		// Minimum execution time: 14_298_000 picoseconds.
-		Weight::from_parts(22_764_000, 3671)
+		// Minimum execution time: 14_983_000 picoseconds.
+		Weight::from_parts(22_384_000, 3671)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `449`
 		//  Estimated: `3671`
-		// Minimum execution time: 14_327_000 picoseconds.
-		Weight::from_parts(22_830_000, 3671)
+		// Minimum execution time: 14_236_000 picoseconds.
+		Weight::from_parts(21_693_000, 3671)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -95,10 +95,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1017 + n * (103 ±0)`
 		//  Estimated: `42135`
-		// Minimum execution time: 86_025_000 picoseconds.
-		Weight::from_parts(103_523_296, 42135)
-			// Standard Error: 5_354
-			.saturating_add(Weight::from_parts(436_501, 0).saturating_mul(n.into()))
+		// Minimum execution time: 79_325_000 picoseconds.
+		Weight::from_parts(93_554_340, 42135)
+			// Standard Error: 5_796
+			.saturating_add(Weight::from_parts(413_720, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -111,10 +111,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `395 + n * (102 ±0)`
 		//  Estimated: `42135`
-		// Minimum execution time: 19_291_000 picoseconds.
-		Weight::from_parts(22_390_927, 42135)
-			// Standard Error: 2_493
-			.saturating_add(Weight::from_parts(313_792, 0).saturating_mul(n.into()))
+		// Minimum execution time: 15_160_000 picoseconds.
+		Weight::from_parts(16_982_553, 42135)
+			// Standard Error: 2_169
+			.saturating_add(Weight::from_parts(335_676, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -127,10 +127,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `316 + m * (47 ±0)`
 		//  Estimated: `3671 + m * (41145 ±0)`
-		// Minimum execution time: 2_845_000 picoseconds.
-		Weight::from_parts(11_336_887, 3671)
-			// Standard Error: 7_427
-			.saturating_add(Weight::from_parts(10_646_722, 0).saturating_mul(m.into()))
+		// Minimum execution time: 2_905_000 picoseconds.
+		Weight::from_parts(8_927_166, 3671)
+			// Standard Error: 8_362
+			.saturating_add(Weight::from_parts(9_548_654, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(m.into())))
@@ -145,10 +145,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `230 + n * (102 ±0)`
 		//  Estimated: `42135`
-		// Minimum execution time: 12_539_000 picoseconds.
-		Weight::from_parts(21_051_727, 42135)
-			// Standard Error: 2_354
-			.saturating_add(Weight::from_parts(684_764, 0).saturating_mul(n.into()))
+		// Minimum execution time: 11_835_000 picoseconds.
+		Weight::from_parts(18_701_224, 42135)
+			// Standard Error: 2_238
+			.saturating_add(Weight::from_parts(526_100, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -167,10 +167,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `384 + n * (169 ±0)`
 		//  Estimated: `6196 + n * (2632 ±0)`
-		// Minimum execution time: 14_897_000 picoseconds.
-		Weight::from_parts(57_736_600, 6196)
-			// Standard Error: 486_973
-			.saturating_add(Weight::from_parts(141_515_854, 0).saturating_mul(n.into()))
+		// Minimum execution time: 14_839_000 picoseconds.
+		Weight::from_parts(84_869_385, 6196)
+			// Standard Error: 609_260
+			.saturating_add(Weight::from_parts(135_652_165, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -194,10 +194,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3440 + n * (271 ±0)`
 		//  Estimated: `166814 + n * (2632 ±0)`
-		// Minimum execution time: 79_598_000 picoseconds.
-		Weight::from_parts(92_688_000, 166814)
-			// Standard Error: 121_143
-			.saturating_add(Weight::from_parts(73_135_329, 0).saturating_mul(n.into()))
+		// Minimum execution time: 78_147_000 picoseconds.
+		Weight::from_parts(81_285_000, 166814)
+			// Standard Error: 141_196
+			.saturating_add(Weight::from_parts(72_308_131, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(67_u64))
@@ -209,44 +209,44 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's database weights, for tests and runtimes without their own.
 impl WeightInfo for () {
 	fn create_market() -> Weight {
-		Weight::from_parts(22_764_000, 3671)
+		Weight::from_parts(22_384_000, 3671)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_market_params() -> Weight {
-		Weight::from_parts(22_830_000, 3671)
+		Weight::from_parts(21_693_000, 3671)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn submit_demand(n: u32, ) -> Weight {
-		Weight::from_parts(103_523_296, 42135)
-			.saturating_add(Weight::from_parts(436_501, 0).saturating_mul(n.into()))
+		Weight::from_parts(93_554_340, 42135)
+			.saturating_add(Weight::from_parts(413_720, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn withdraw_demand(n: u32, ) -> Weight {
-		Weight::from_parts(22_390_927, 42135)
-			.saturating_add(Weight::from_parts(313_792, 0).saturating_mul(n.into()))
+		Weight::from_parts(16_982_553, 42135)
+			.saturating_add(Weight::from_parts(335_676, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_base(m: u32, ) -> Weight {
-		Weight::from_parts(11_336_887, 3671)
-			.saturating_add(Weight::from_parts(10_646_722, 0).saturating_mul(m.into()))
+		Weight::from_parts(8_927_166, 3671)
+			.saturating_add(Weight::from_parts(9_548_654, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 41145).saturating_mul(m.into()))
 	}
 	fn step_price(n: u32, ) -> Weight {
-		Weight::from_parts(21_051_727, 42135)
-			.saturating_add(Weight::from_parts(684_764, 0).saturating_mul(n.into()))
+		Weight::from_parts(18_701_224, 42135)
+			.saturating_add(Weight::from_parts(526_100, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn settle_epoch(n: u32, ) -> Weight {
-		Weight::from_parts(57_736_600, 6196)
-			.saturating_add(Weight::from_parts(141_515_854, 0).saturating_mul(n.into()))
+		Weight::from_parts(84_869_385, 6196)
+			.saturating_add(Weight::from_parts(135_652_165, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -254,8 +254,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2632).saturating_mul(n.into()))
 	}
 	fn close_market(n: u32, ) -> Weight {
-		Weight::from_parts(92_688_000, 166814)
-			.saturating_add(Weight::from_parts(73_135_329, 0).saturating_mul(n.into()))
+		Weight::from_parts(81_285_000, 166814)
+			.saturating_add(Weight::from_parts(72_308_131, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(67_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(67_u64))
