@@ -22,6 +22,8 @@
 //! - [`step`]: one price step per block, by projected dual ascent or the safeguarded
 //!   Newton–secant rule;
 //! - [`order`]: an [`Order`], a demand curve backed by a budget: what the chain counts;
+//! - [`book`]: the order book in aggregate, on a price grid: demand, clearing and settlement at a
+//!   cost that does not grow with the number of bids;
 //! - [`settlement`]: quotes, pro-rata rationing and the epoch metrics (surplus, fairness);
 //! - [`fixed`]: fixed-point helpers with explicit rounding, and `ln(1 + x)`.
 
@@ -30,6 +32,7 @@
 
 extern crate alloc;
 
+pub mod book;
 pub mod curve;
 pub mod equilibrium;
 pub mod fixed;
@@ -38,6 +41,9 @@ pub mod order;
 pub mod settlement;
 pub mod step;
 
+pub use book::{
+	clear, BookTotals, Clearing, ClearingTotals, GridOrder, GriddedDemand, PriceGrid, Settlement,
+};
 pub use curve::{CurveError, DemandCurve};
 pub use equilibrium::{clearing_price, evaluate, lipschitz_bound, DemandSnapshot};
 pub use market::{MarketParams, ParamsError, StepRule};
