@@ -1,27 +1,26 @@
 //! What the calls and the per-block hook do.
 
-use crate::{pallet::*, types::*, BalanceOf, BidOf, MarketOf, MarketParamsOf, WeightInfo};
-use alloc::vec::Vec;
+use crate::{
+	pallet::*, types::*, BalanceOf, BidOf, MarketOf, MarketParamsOf, OrderTermsOf, WeightInfo,
+};
 use contract_equilibrium_primitives::{
-	allocate, clearing_price, curve::CurveError, equilibrium::aggregate_demand, fairness,
-	fixed::abs_diff, next_price, participation_rate, settlement::payment_for, total_surplus,
-	DemandCurve, FixedU128, MarketParams, Order, ParamsError,
+	clear, clearing_price, curve::CurveError, equilibrium::aggregate_demand,
+	fixed::abs_diff, next_price, BookTotals, DemandCurve, FixedU128, GridOrder, GriddedDemand,
+	MarketParams, Order, ParamsError, PriceGrid,
 };
 use frame_support::{
 	defensive,
 	pallet_prelude::*,
 	traits::{
-		fungible::{Inspect, MutateHold},
-		tokens::{Fortitude, Precision, Preservation, Provenance, Restriction},
+		fungible::{Inspect, Mutate, MutateHold},
+		tokens::{Fortitude, Precision, Preservation, Provenance},
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
-	traits::{One, Saturating, Zero},
+	traits::{AccountIdConversion, One, Saturating, Zero},
 	FixedPointNumber,
 };
-
-const LOG_TARGET: &str = "runtime::contract-equilibrium";
 
 impl<T: Config> From<ParamsError> for Error<T> {
 	fn from(error: ParamsError) -> Self {
@@ -47,7 +46,34 @@ impl<T: Config> From<CurveError> for Error<T> {
 	}
 }
 
+/// How an order changes a market's book.
+pub(crate) enum Entry {
+	/// The order's contracts join the book.
+	Add,
+	/// The order's contracts leave the book.
+	Remove,
+}
+
 impl<T: Config> Pallet<T> {
+	/// The pallet's escrow account: it holds the budgets of every order not yet settled.
+	pub fn escrow_account() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	/// Makes sure the escrow account exists with the existential deposit, which it keeps for
+	/// good: every payment out of it leaves at least that much (`Preservation::Preserve`).
+	/// Mints the deposit the first time (at genesis, or in the version-2 migration).
+	pub(crate) fn ensure_escrow_account() {
+		let account = Self::escrow_account();
+		let minimum = T::Currency::minimum_balance();
+		let balance = T::Currency::balance(&account);
+		if balance < minimum {
+			if let Err(error) = T::Currency::mint_into(&account, minimum.saturating_sub(balance)) {
+				defensive!("the escrow account could not be created", error);
+			}
+		}
+	}
+
 	/// Validates `params` and checks that its payee can receive payments.
 	fn ensure_valid_params(params: &MarketParamsOf<T>) -> DispatchResult {
 		params.validate().map_err(Error::<T>::from)?;
@@ -75,6 +101,7 @@ impl<T: Config> Pallet<T> {
 				params: params.clone(),
 			},
 		);
+		Books::<T>::insert(market, Book::default());
 		NextMarketId::<T>::put(next);
 		Self::deposit_event(Event::MarketCreated { market, params });
 		Ok(())
@@ -85,8 +112,15 @@ impl<T: Config> Pallet<T> {
 		params: MarketParamsOf<T>,
 	) -> DispatchResult {
 		Self::ensure_valid_params(&params)?;
+		let bids = Books::<T>::get(market).map_or(0, |book| book.bids);
 		Markets::<T>::try_mutate(market, |stored| -> DispatchResult {
 			let stored = stored.as_mut().ok_or(Error::<T>::UnknownMarket)?;
+			let old = &stored.params;
+			let same_terms = old.price_floor == params.price_floor
+				&& old.price_ceiling == params.price_ceiling
+				&& old.unit_fee == params.unit_fee
+				&& old.fixed_fee == params.fixed_fee;
+			ensure!(bids == 0 || same_terms, Error::<T>::TermsFixedByBids);
 			// A settlement before the next step must not charge a price outside the new bounds.
 			stored.price = params.clamp_price(stored.price);
 			stored.params = params.clone();
@@ -96,181 +130,471 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_close_market(market: MarketId) -> DispatchResult {
-		Markets::<T>::take(market).ok_or(Error::<T>::UnknownMarket)?;
-		let bids = Bids::<T>::take(market);
-		for bid in &bids {
-			let released = Self::release_bid(bid);
-			Self::deposit_event(Event::DemandWithdrawn {
-				market,
-				who: bid.bidder.clone(),
-				released,
-			});
-		}
+	/// Closes `market`; returns how many scheduled book changes were dropped.
+	pub(crate) fn do_close_market(market: MarketId) -> Result<u32, DispatchError> {
+		let stored = Markets::<T>::take(market).ok_or(Error::<T>::UnknownMarket)?;
+		let mut book = Books::<T>::get(market).unwrap_or_default();
+		// At most `MaxOrderEpochs + 1` epochs ahead.
+		let changes = BookChanges::<T>::clear_prefix(market, u32::MAX, None).unique;
 		// At most `EpochHistoryDepth` entries (more only if the depth was lowered since).
 		let _ = EpochOutcomes::<T>::clear_prefix(market, u32::MAX, None);
-		Self::deposit_event(Event::MarketClosed { market, bids: bids.len() as u32 });
-		Ok(())
-	}
-
-	/// Holds `new` instead of `old` for `who`'s budgets: holds or releases the difference.
-	fn adjust_budget_hold(
-		who: &T::AccountId,
-		old: BalanceOf<T>,
-		new: BalanceOf<T>,
-	) -> DispatchResult {
-		let reason = HoldReason::BidBudget.into();
-		if new > old {
-			T::Currency::hold(&reason, who, new.saturating_sub(old))?;
-		} else if new < old {
-			T::Currency::release(&reason, who, old.saturating_sub(new), Precision::Exact)?;
+		let bids = book.bids;
+		if bids == 0 {
+			Books::<T>::remove(market);
+		} else {
+			book.totals = BookTotals::default();
+			book.counted = 0;
+			Books::<T>::insert(market, book);
+			ClosedMarkets::<T>::insert(market, stored);
 		}
-		Ok(())
+		Self::deposit_event(Event::MarketClosed { market, bids });
+		Ok(changes)
 	}
 
+	/// The market's price grid.
+	fn grid(params: &MarketParamsOf<T>) -> PriceGrid {
+		PriceGrid::of(params)
+	}
+
+	/// An order's contracts on its market's grid.
+	fn grid_order(terms: &OrderTermsOf<T>, params: &MarketParamsOf<T>) -> GridOrder {
+		GridOrder {
+			order: Order {
+				curve: terms.curve,
+				budget: Self::to_tokens(terms.budget),
+				fixed_fee: params.fixed_fee,
+			},
+			unit_fee: params.unit_fee,
+			exit: usize::from(terms.exit),
+		}
+	}
+
+	/// Adds `terms`' contracts to, or removes them from, `market_id`'s book as of epoch
+	/// `epoch` (the epoch under way): to the live totals if the order counts in it, otherwise
+	/// to the change at the start of its first epoch; and its departure at the start of
+	/// `until`. `O(K)`.
+	pub(crate) fn enter_book(
+		market_id: MarketId,
+		book: &mut Book,
+		epoch: EpochIndex,
+		terms: &OrderTermsOf<T>,
+		params: &MarketParamsOf<T>,
+		entry: Entry,
+	) {
+		if terms.until <= epoch || terms.from >= terms.until {
+			return;
+		}
+		let grid = Self::grid(params);
+		let order = Self::grid_order(terms, params);
+		let apply = |totals: &mut BookTotals, count: &mut u32| match entry {
+			Entry::Add => {
+				totals.add(&order, &grid);
+				*count = count.saturating_add(1);
+			},
+			Entry::Remove => {
+				totals.remove(&order, &grid);
+				*count = count.saturating_sub(1);
+			},
+		};
+		if terms.counts_in(epoch) {
+			apply(&mut book.totals, &mut book.counted);
+		} else {
+			Self::change_book_at(market_id, terms.from, |change| {
+				apply(&mut change.entering, &mut change.entering_count)
+			});
+		}
+		Self::change_book_at(market_id, terms.until, |change| {
+			apply(&mut change.leaving, &mut change.leaving_count)
+		});
+	}
+
+	/// Edits the change scheduled for the start of epoch `epoch`; drops it once empty.
+	fn change_book_at(market_id: MarketId, epoch: EpochIndex, edit: impl FnOnce(&mut BookChange)) {
+		BookChanges::<T>::mutate_exists(market_id, epoch, |change| {
+			let mut current = change.take().unwrap_or_default();
+			edit(&mut current);
+			if current.entering_count > 0 || current.leaving_count > 0 {
+				*change = Some(current);
+			}
+		});
+	}
+
+	/// Ends `terms` at the start of epoch `until` instead (`until` after the epoch under way),
+	/// moving its departure in the book.
+	fn cut_order(
+		market_id: MarketId,
+		terms: &mut OrderTermsOf<T>,
+		until: EpochIndex,
+		params: &MarketParamsOf<T>,
+	) {
+		if until >= terms.until {
+			return;
+		}
+		let grid = Self::grid(params);
+		let order = Self::grid_order(terms, params);
+		Self::change_book_at(market_id, terms.until, |change| {
+			change.leaving.remove(&order, &grid);
+			change.leaving_count = change.leaving_count.saturating_sub(1);
+		});
+		Self::change_book_at(market_id, until, |change| {
+			change.leaving.add(&order, &grid);
+			change.leaving_count = change.leaving_count.saturating_add(1);
+		});
+		terms.until = until;
+	}
+
+	/// Takes `terms` out of the book from the epoch under way on, and shortens it so that it
+	/// counts in no epoch from `epoch` on.
+	fn drop_order(
+		market_id: MarketId,
+		book: &mut Book,
+		epoch: EpochIndex,
+		terms: &mut OrderTermsOf<T>,
+		params: &MarketParamsOf<T>,
+	) {
+		Self::enter_book(market_id, book, epoch, terms, params, Entry::Remove);
+		terms.until = terms.until.min(epoch.max(terms.from));
+	}
+
+	/// What escrow the bid needs for the epochs it has not settled: each order's budget for each
+	/// of its epochs from `settled_to` on.
+	pub(crate) fn escrow_needed(bid: &BidOf<T>) -> BalanceOf<T> {
+		[Some(bid.order), bid.next].into_iter().flatten().fold(Zero::zero(), |sum, terms| {
+			let epochs = terms.until.saturating_sub(terms.from.max(bid.settled_to));
+			sum.saturating_add(terms.budget.saturating_mul(BalanceOf::<T>::from(epochs)))
+		})
+	}
+
+	/// A market with bids, open or closed, and its book. Its bids can be settled for the epochs
+	/// before `market.epoch`: the epoch under way while it is open, the epoch it was closed in
+	/// otherwise.
+	fn market_with_book(market_id: MarketId) -> Option<(MarketOf<T>, bool, Book)> {
+		let book = Books::<T>::get(market_id)?;
+		match Markets::<T>::get(market_id) {
+			Some(market) => Some((market, true, book)),
+			None => ClosedMarkets::<T>::get(market_id).map(|market| (market, false, book)),
+		}
+	}
+
+	/// Settles `bid` for the epochs before `through` that it counted in and has not settled:
+	/// charges each from its escrow (the payee and fee destination were paid when the epoch
+	/// settled), then promotes a pending order whose time has come. Returns how many epochs it
+	/// settled. `O(epochs)`, at most `2·MaxOrderEpochs`.
+	fn settle_due(
+		market_id: MarketId,
+		who: &T::AccountId,
+		bid: &mut BidOf<T>,
+		params: &MarketParamsOf<T>,
+		through: EpochIndex,
+	) -> u32 {
+		let grid = Self::grid(params);
+		let mut settled = 0u32;
+		for terms in [Some(bid.order), bid.next].into_iter().flatten() {
+			let order = Self::grid_order(&terms, params);
+			let first = terms.from.max(bid.settled_to);
+			let last = terms.until.min(through);
+			for epoch in first..last {
+				settled = settled.saturating_add(1);
+				let Some(mut record) = Clearings::<T>::get(market_id, epoch) else {
+					defensive!("a clearing record is missing");
+					continue;
+				};
+				let outcome = record.clearing.settle(&order, &grid);
+				let payment = Self::to_balance_up(outcome.payment).min(terms.budget);
+				bid.escrow = bid.escrow.saturating_sub(payment);
+				record.unsettled = record.unsettled.saturating_sub(1);
+				if record.unsettled == 0 {
+					Clearings::<T>::remove(market_id, epoch);
+				} else {
+					Clearings::<T>::insert(market_id, epoch, record);
+				}
+				Self::deposit_event(Event::BidSettled {
+					market: market_id,
+					epoch,
+					who: who.clone(),
+					allocation: outcome.allocation,
+					payment,
+				});
+			}
+		}
+		bid.settled_to = bid.settled_to.max(through);
+		if let Some(next) = bid.next {
+			if bid.order.until <= bid.settled_to {
+				bid.order = next;
+				bid.next = None;
+			}
+		}
+		settled
+	}
+
+	/// What settling `bid` now would allocate and charge it (the runtime API's bid view, and
+	/// the invariants' view of what the escrow owes).
+	fn unsettled(
+		market_id: MarketId,
+		bid: &BidOf<T>,
+		params: &MarketParamsOf<T>,
+		through: EpochIndex,
+	) -> (FixedU128, BalanceOf<T>) {
+		let grid = Self::grid(params);
+		let mut allocation = FixedU128::zero();
+		let mut payment: BalanceOf<T> = Zero::zero();
+		for terms in [Some(bid.order), bid.next].into_iter().flatten() {
+			let order = Self::grid_order(&terms, params);
+			for epoch in terms.from.max(bid.settled_to)..terms.until.min(through) {
+				if let Some(record) = Clearings::<T>::get(market_id, epoch) {
+					let outcome = record.clearing.settle(&order, &grid);
+					allocation = allocation.saturating_add(outcome.allocation);
+					payment = payment
+						.saturating_add(Self::to_balance_up(outcome.payment).min(terms.budget));
+				}
+			}
+		}
+		(allocation, payment)
+	}
+
+	/// Moves `bid`'s escrow to what it needs: takes the shortfall from `who`'s free balance or
+	/// refunds the excess. Returns the refund.
+	fn adjust_escrow(who: &T::AccountId, bid: &mut BidOf<T>) -> Result<BalanceOf<T>, DispatchError> {
+		let needed = Self::escrow_needed(bid);
+		if needed > bid.escrow {
+			T::Currency::transfer(
+				who,
+				&Self::escrow_account(),
+				needed.saturating_sub(bid.escrow),
+				Preservation::Preserve,
+			)?;
+			bid.escrow = needed;
+			Ok(Zero::zero())
+		} else {
+			let refund = bid.escrow.saturating_sub(needed);
+			Self::refund(who, refund);
+			bid.escrow = needed;
+			Ok(refund)
+		}
+	}
+
+	/// Pays `amount` back from escrow to `who`. The escrow always holds what its bids are owed
+	/// (an invariant), so a failure is a defect: it is reported and the funds stay in escrow.
+	fn refund(who: &T::AccountId, amount: BalanceOf<T>) {
+		if amount.is_zero() {
+			return;
+		}
+		if let Err(error) =
+			T::Currency::transfer(&Self::escrow_account(), who, amount, Preservation::Preserve)
+		{
+			defensive!("an escrow refund failed", error);
+		}
+	}
+
+	/// Removes a settled bid: refunds what is left of its escrow and releases its deposit.
+	/// Returns what was returned.
+	fn remove_bid(market_id: MarketId, who: &T::AccountId, bid: &BidOf<T>) -> BalanceOf<T> {
+		Bids::<T>::remove(market_id, who);
+		Self::refund(who, bid.escrow);
+		let released = T::Currency::release(
+			&HoldReason::BidDeposit.into(),
+			who,
+			bid.deposit,
+			Precision::BestEffort,
+		)
+		.unwrap_or_else(|_| Zero::zero());
+		Books::<T>::mutate_exists(market_id, |book| {
+			if let Some(stored) = book {
+				stored.bids = stored.bids.saturating_sub(1);
+				if stored.bids == 0 && !Markets::<T>::contains_key(market_id) {
+					*book = None;
+					ClosedMarkets::<T>::remove(market_id);
+				}
+			}
+		});
+		let returned = bid.escrow.saturating_add(released);
+		Self::deposit_event(Event::DemandWithdrawn {
+			market: market_id,
+			who: who.clone(),
+			released: returned,
+		});
+		returned
+	}
+
+	/// Places or replaces `who`'s order; returns how many bids the market holds and how many
+	/// epochs of the old orders it settled.
 	pub(crate) fn do_submit_demand(
 		who: T::AccountId,
-		market: MarketId,
+		market_id: MarketId,
 		curve: DemandCurve,
 		budget: BalanceOf<T>,
-	) -> DispatchResult {
+		epochs: u32,
+	) -> Result<(u32, u32), DispatchError> {
 		curve.validate().map_err(Error::<T>::from)?;
-		let stored = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
+		let market = Markets::<T>::get(market_id).ok_or(Error::<T>::UnknownMarket)?;
+		let mut book = Books::<T>::get(market_id).ok_or(Error::<T>::UnknownMarket)?;
 		let deposit = T::BidDeposit::get();
 		ensure!(budget >= deposit, Error::<T>::BudgetBelowDeposit);
-		let epoch = stored.epoch;
-		let sealed = frame_system::Pallet::<T>::block_number() >= stored.seal_block();
-
-		let mut bids = Bids::<T>::get(market);
-		let existing = bids.iter().position(|bid| bid.bidder == who);
-		// A counted bid in a sealed epoch is replaced when the epoch has settled; any other is
-		// changed at once.
-		let deferred = existing
-			.and_then(|index| bids.get(index))
-			.is_some_and(|bid| sealed && bid.counts_in(epoch));
-		// What is held for what this demand replaces, and what must newly be held.
-		let (replaced, needed) = match existing.and_then(|index| bids.get(index)) {
-			Some(bid) if deferred => {
-				let pending = bid.replacement_budget().copied().unwrap_or_else(Zero::zero);
-				(pending, budget.saturating_sub(pending))
-			},
-			Some(bid) => {
-				// A replacement still pending (the book reopened under a longer epoch set by
-				// governance) is superseded too.
-				let held = bid.held_budget();
-				(held, budget.saturating_sub(held))
-			},
-			None => {
-				ensure!((bids.len() as u32) < T::MaxBidders::get(), Error::<T>::TooManyBidders);
-				(Zero::zero(), budget.saturating_add(deposit))
-			},
-		};
-		ensure!(
-			T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
-				>= needed,
-			Error::<T>::InsufficientBalance
+		ensure!(epochs > 0 && epochs <= T::MaxOrderEpochs::get(), Error::<T>::EpochsOutOfRange);
+		let params = &market.params;
+		let epoch = market.epoch;
+		let sealed = frame_system::Pallet::<T>::block_number() >= market.seal_block();
+		let from = if sealed { epoch.saturating_add(1) } else { epoch };
+		let entered = GridOrder::new(
+			Order { curve, budget: Self::to_tokens(budget), fixed_fee: params.fixed_fee },
+			params.unit_fee,
+			&Self::grid(params),
 		);
+		let terms = OrderTerms {
+			curve,
+			budget,
+			from,
+			until: from.saturating_add(epochs),
+			exit: u16::try_from(entered.exit).unwrap_or(u16::MAX),
+		};
 
-		// Checks done: from here on nothing fails but the holds, which were just checked.
-		let counts_from = match existing.and_then(|index| bids.get_mut(index)) {
-			Some(bid) if deferred => {
-				Self::adjust_budget_hold(&who, replaced, budget)?;
-				bid.next = NextOrder::Replace { curve, budget };
-				epoch.saturating_add(1)
-			},
-			Some(bid) => {
-				Self::adjust_budget_hold(&who, replaced, budget)?;
-				bid.curve = curve;
-				bid.budget = budget;
-				// Placing a demand again cancels a pending withdrawal.
-				bid.next = NextOrder::Keep;
-				bid.counted_from.max(epoch)
+		let existing = Bids::<T>::get(market_id, &who);
+		if existing.is_none() {
+			ensure!(book.bids < T::MaxBidders::get(), Error::<T>::TooManyBidders);
+		}
+		// Checks done but for the funds, which the storage layer rolls back with everything
+		// else if they fall short.
+		let mut settled = 0;
+		let mut bid = match existing {
+			Some(mut bid) => {
+				settled = Self::settle_due(market_id, &who, &mut bid, params, epoch);
+				if let Some(mut pending) = bid.next.take() {
+					Self::drop_order(market_id, &mut book, epoch, &mut pending, params);
+				}
+				if sealed && bid.order.counts_in(epoch) {
+					// The old order settles the epoch under way; the new one follows it.
+					Self::cut_order(market_id, &mut bid.order, from, params);
+					bid.next = Some(terms);
+				} else {
+					Self::drop_order(market_id, &mut book, epoch, &mut bid.order, params);
+					bid.order = terms;
+				}
+				bid
 			},
 			None => {
+				ensure!(
+					T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
+						>= deposit.saturating_add(
+							budget.saturating_mul(BalanceOf::<T>::from(epochs))
+						),
+					Error::<T>::InsufficientBalance
+				);
 				T::Currency::hold(&HoldReason::BidDeposit.into(), &who, deposit)?;
-				T::Currency::hold(&HoldReason::BidBudget.into(), &who, budget)?;
-				let counted_from = if sealed { epoch.saturating_add(1) } else { epoch };
-				bids.try_push(Bid {
-					bidder: who.clone(),
-					curve,
-					budget,
-					deposit,
-					counted_from,
-					next: NextOrder::Keep,
-				})
-				.map_err(|_| Error::<T>::TooManyBidders)?;
-				counted_from
+				book.bids = book.bids.saturating_add(1);
+				Bid { order: terms, next: None, settled_to: epoch, escrow: Zero::zero(), deposit }
 			},
 		};
-		Bids::<T>::insert(market, bids);
-		Self::deposit_event(Event::DemandSubmitted { market, who, curve, budget, counts_from });
-		Ok(())
+		Self::enter_book(market_id, &mut book, epoch, &terms, params, Entry::Add);
+		Self::adjust_escrow(&who, &mut bid).map_err(|_| Error::<T>::InsufficientBalance)?;
+		let bids = book.bids;
+		Bids::<T>::insert(market_id, &who, bid);
+		Books::<T>::insert(market_id, book);
+		Self::deposit_event(Event::DemandSubmitted {
+			market: market_id,
+			who,
+			curve,
+			budget,
+			counts_from: terms.from,
+			counts_until: terms.until,
+		});
+		Ok((bids, settled))
 	}
 
-	pub(crate) fn do_withdraw_demand(who: T::AccountId, market: MarketId) -> DispatchResult {
-		let epoch = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?.epoch;
-		let mut bids = Bids::<T>::get(market);
-		let index = bids.iter().position(|bid| bid.bidder == who).ok_or(Error::<T>::NoDemand)?;
-		let bid = bids.get_mut(index).ok_or(Error::<T>::NoDemand)?;
-		if !bid.counts_in(epoch) {
-			// It never counted: nothing to settle, it leaves at once.
-			let bid = bids.remove(index);
-			Bids::<T>::insert(market, bids);
-			let released = Self::release_bid(&bid);
-			Self::deposit_event(Event::DemandWithdrawn { market, who, released });
-			return Ok(());
+	/// Withdraws `who`'s order; returns how many epochs it settled.
+	pub(crate) fn do_withdraw_demand(
+		who: T::AccountId,
+		market_id: MarketId,
+	) -> Result<u32, DispatchError> {
+		let (market, open, mut book) =
+			Self::market_with_book(market_id).ok_or(Error::<T>::UnknownMarket)?;
+		let mut bid = Bids::<T>::get(market_id, &who).ok_or(Error::<T>::NoDemand)?;
+		if !open {
+			// A closed market: settle what is due and leave.
+			let settled = Self::settle_due(market_id, &who, &mut bid, &market.params, market.epoch);
+			Self::remove_bid(market_id, &who, &bid);
+			return Ok(settled);
 		}
-		ensure!(bid.next != NextOrder::Withdraw, Error::<T>::AlreadyWithdrawing);
-		if let Some(pending) = bid.replacement_budget().copied() {
-			T::Currency::release(&HoldReason::BidBudget.into(), &who, pending, Precision::Exact)?;
+		let params = &market.params;
+		let epoch = market.epoch;
+		let sealed = frame_system::Pallet::<T>::block_number() >= market.seal_block();
+		let leaving_after = sealed && bid.order.counts_in(epoch);
+		ensure!(
+			!(leaving_after && bid.next.is_none() && bid.order.until == epoch.saturating_add(1)),
+			Error::<T>::AlreadyWithdrawing
+		);
+		let settled = Self::settle_due(market_id, &who, &mut bid, params, epoch);
+		if let Some(mut pending) = bid.next.take() {
+			Self::drop_order(market_id, &mut book, epoch, &mut pending, params);
 		}
-		bid.next = NextOrder::Withdraw;
-		Bids::<T>::insert(market, bids);
-		Self::deposit_event(Event::DemandWithdrawalScheduled { market, who });
-		Ok(())
+		if leaving_after {
+			Self::cut_order(market_id, &mut bid.order, epoch.saturating_add(1), params);
+			Self::adjust_escrow(&who, &mut bid)?;
+			Bids::<T>::insert(market_id, &who, bid);
+			Books::<T>::insert(market_id, book);
+			Self::deposit_event(Event::DemandWithdrawalScheduled {
+				market: market_id,
+				who,
+				leaves_after: epoch,
+			});
+		} else {
+			Self::drop_order(market_id, &mut book, epoch, &mut bid.order, params);
+			Books::<T>::insert(market_id, book);
+			Self::remove_bid(market_id, &who, &bid);
+		}
+		Ok(settled)
+	}
+
+	/// Settles `who`'s bid; removes it once it has ended or its market has closed. Returns how
+	/// many epochs it settled.
+	pub(crate) fn do_settle_bid(
+		who: T::AccountId,
+		market_id: MarketId,
+	) -> Result<u32, DispatchError> {
+		let (market, open, _) =
+			Self::market_with_book(market_id).ok_or(Error::<T>::UnknownMarket)?;
+		let mut bid = Bids::<T>::get(market_id, &who).ok_or(Error::<T>::NoDemand)?;
+		let through = market.epoch;
+		let settled = Self::settle_due(market_id, &who, &mut bid, &market.params, through);
+		if !open {
+			Self::remove_bid(market_id, &who, &bid);
+			return Ok(settled);
+		}
+		let ended = bid.next.is_none() && bid.order.until <= through;
+		if ended {
+			Self::remove_bid(market_id, &who, &bid);
+			return Ok(settled);
+		}
+		ensure!(settled > 0, Error::<T>::NothingToSettle);
+		Self::adjust_escrow(&who, &mut bid)?;
+		Bids::<T>::insert(market_id, &who, bid);
+		Ok(settled)
 	}
 
 	/// The per-block work: for every market, settle if its epoch ends, then step the price.
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
 		// The open markets (at most `MaxMarkets`), read once, in the order they were created.
-		let mut markets: Vec<(MarketId, MarketOf<T>)> = Markets::<T>::iter().collect();
+		let mut markets: alloc::vec::Vec<(MarketId, MarketOf<T>)> =
+			Markets::<T>::iter().collect();
 		markets.sort_unstable_by_key(|(market_id, _)| *market_id);
 		let mut weight = T::WeightInfo::on_initialize_base(markets.len() as u32);
 		for (market_id, mut market) in markets {
-			let mut bids = Bids::<T>::get(market_id);
-			let bidders = bids.len() as u32;
-
+			let mut book = Books::<T>::get(market_id).unwrap_or_default();
 			if now >= market.epoch_end() {
-				Self::settle(market_id, &mut market, &mut bids, now);
-				Bids::<T>::insert(market_id, &bids);
-				weight.saturating_accrue(T::WeightInfo::settle_epoch(bidders));
+				Self::settle_epoch(market_id, &mut market, &mut book, now);
+				Books::<T>::insert(market_id, &book);
+				weight.saturating_accrue(T::WeightInfo::settle_epoch(book.bids));
 			}
-
-			Self::step_price(market_id, &mut market, &bids);
-			weight.saturating_accrue(T::WeightInfo::step_price(bids.len() as u32));
+			Self::step_price(market_id, &mut market, &book);
+			weight.saturating_accrue(T::WeightInfo::step_price(book.bids));
 			Markets::<T>::insert(market_id, market);
 		}
 		weight
 	}
 
-	/// A bid's demand as the chain counts it: its curve, backed by what is left of its budget.
-	fn order(bid: &BidOf<T>, params: &MarketParamsOf<T>) -> Order {
-		Order { curve: bid.curve, budget: Self::to_tokens(bid.budget), fixed_fee: params.fixed_fee }
-	}
-
-	/// The demand the price responds to in the epoch under way: the bids that count in it, as
-	/// far as their budgets pay.
-	fn counted_orders(market: &MarketOf<T>, bids: &[BidOf<T>]) -> Vec<Order> {
-		bids.iter()
-			.filter(|bid| bid.counts_in(market.epoch))
-			.map(|bid| Self::order(bid, &market.params))
-			.collect()
-	}
-
-	/// Moves the market's price one step of its rule.
-	pub(crate) fn step_price(market_id: MarketId, market: &mut MarketOf<T>, bids: &[BidOf<T>]) {
-		let orders = Self::counted_orders(market, bids);
-		let step = next_price(&orders, &market.params, market.price);
+	/// Moves the market's price one step of its rule, on its book's demand.
+	pub(crate) fn step_price(market_id: MarketId, market: &mut MarketOf<T>, book: &Book) {
+		let demand = [GriddedDemand { grid: Self::grid(&market.params), totals: &book.totals }];
+		let step = next_price(&demand, &market.params, market.price);
 		market.price = step.price;
 		market.aggregate_demand = step.aggregate_demand;
 		market.converged = step.converged;
@@ -300,64 +624,75 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The token's smallest unit to tokens (fixed point), rounded down.
-	fn to_tokens(balance: BalanceOf<T>) -> FixedU128 {
+	pub(crate) fn to_tokens(balance: BalanceOf<T>) -> FixedU128 {
 		FixedU128::checked_from_rational(balance, T::BalanceUnit::get())
 			.unwrap_or_else(FixedU128::zero)
 	}
 
-	/// Allocates and charges every bid that counts in the epoch at the posted price, records
-	/// the epoch, applies the changes asked for while it was sealed (replacements, withdrawals)
-	/// and starts the next epoch.
-	pub(crate) fn settle(
+	/// Settles the epoch under way of `market` at its posted price, in `O(log K)`: records its
+	/// clearing for the bids to settle from, pays the payee and the fee destination what the
+	/// book's totals say the bids owe, records the outcome and starts the next epoch with the
+	/// changes scheduled for it.
+	pub(crate) fn settle_epoch(
 		market_id: MarketId,
 		market: &mut MarketOf<T>,
-		bids: &mut BoundedVec<BidOf<T>, T::MaxBidders>,
+		book: &mut Book,
 		now: BlockNumberFor<T>,
 	) {
 		let params = &market.params;
-		let price = market.price;
 		let epoch = market.epoch;
-
-		// 1. The counted bids' backed demand at the posted price, rationed pro rata to capacity.
-		let (counted, orders): (Vec<usize>, Vec<Order>) = bids
-			.iter()
-			.enumerate()
-			.filter(|(_, bid)| bid.counts_in(epoch))
-			.map(|(index, bid)| (index, Self::order(bid, params)))
-			.unzip();
-		let mut allocations = allocate(&orders, params, price);
-
-		// 2. Each bidder pays from its held budget (backed demand fits in it; the check stays
-		//    as a guard against rounding).
+		let grid = Self::grid(params);
+		let (mut clearing, mut owed) = clear(
+			&grid,
+			&book.totals,
+			params.unit_fee,
+			params.fixed_fee,
+			params.capacity,
+			market.price,
+		);
+		let to_payee = Self::to_balance(owed.to_payee);
+		let fees = Self::to_balance(owed.fees);
 		let fee_destination = T::FeeDestination::get();
-		let mut total_paid: BalanceOf<T> = Zero::zero();
-		for (&index, allocation) in counted.iter().zip(allocations.iter_mut()) {
-			let Some(bid) = bids.get_mut(index) else { continue };
-			*allocation = Self::affordable_allocation(params, price, *allocation, bid.budget);
-			let payment = Self::charge(bid, params, price, allocation, &fee_destination);
-			total_paid = total_paid.saturating_add(payment);
-			Self::deposit_event(Event::BidSettled {
-				market: market_id,
-				epoch,
-				who: bid.bidder.clone(),
-				allocation: *allocation,
-				payment,
-			});
+		let can_receive = |who: &T::AccountId, amount: BalanceOf<T>| {
+			amount.is_zero()
+				|| T::Currency::can_deposit(who, amount, Provenance::Extant).into_result().is_ok()
+		};
+		// Both payments happen or neither does; then nobody is allocated anything either.
+		let paid = can_receive(&params.payee, to_payee)
+			&& can_receive(&fee_destination, fees)
+			&& frame_support::storage::with_storage_layer(|| {
+				let escrow = Self::escrow_account();
+				for (recipient, amount) in [(&params.payee, to_payee), (&fee_destination, fees)] {
+					if !amount.is_zero() {
+						T::Currency::transfer(&escrow, recipient, amount, Preservation::Preserve)?;
+					}
+				}
+				Ok::<_, DispatchError>(())
+			})
+			.map_err(|error| {
+				defensive!("an epoch's payout failed; it allocates nothing", error);
+			})
+			.is_ok();
+		if !paid {
+			clearing.lower_weight = FixedU128::zero();
+			clearing.upper_weight = FixedU128::zero();
+			owed.allocated = FixedU128::zero();
+			owed.participants = 0;
 		}
-
-		// 3. The epoch's outcome, kept for `EpochHistoryDepth` epochs.
+		if book.counted > 0 {
+			Clearings::<T>::insert(
+				market_id,
+				epoch,
+				ClearingRecord { clearing, unsettled: book.counted },
+			);
+		}
 		let outcome = EpochOutcome {
-			price,
-			total_allocated: allocations
-				.iter()
-				.fold(FixedU128::zero(), |sum, x| sum.saturating_add(*x)),
-			total_surplus: total_surplus(
-				orders.iter().map(|order| &order.curve).zip(allocations.iter().copied()),
-			),
-			fairness: fairness(&allocations),
-			participation: participation_rate(&allocations),
-			bidders: counted.len() as u32,
-			total_paid,
+			clearing,
+			demand: owed.demand,
+			total_allocated: owed.allocated,
+			bidders: book.counted,
+			participants: owed.participants,
+			total_paid: if paid { to_payee.saturating_add(fees) } else { Zero::zero() },
 			capacity: params.capacity,
 		};
 		EpochOutcomes::<T>::insert(market_id, epoch, outcome.clone());
@@ -366,153 +701,17 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::EpochSettled { market: market_id, epoch, outcome });
 
-		// 4. The changes asked for take effect: withdrawing bids leave with what is left of
-		//    their holds, replaced bids release what is left of the old budget.
-		let mut remaining = core::mem::take(bids).into_inner();
-		remaining.retain_mut(|bid| match core::mem::replace(&mut bid.next, NextOrder::Keep) {
-			NextOrder::Keep => true,
-			NextOrder::Replace { curve, budget } => {
-				if let Err(error) = T::Currency::release(
-					&HoldReason::BidBudget.into(),
-					&bid.bidder,
-					bid.budget,
-					Precision::BestEffort,
-				) {
-					defensive!("releasing a replaced budget failed", error);
-				}
-				bid.curve = curve;
-				bid.budget = budget;
-				true
-			},
-			NextOrder::Withdraw => {
-				let released = Self::release_bid(bid);
-				Self::deposit_event(Event::DemandWithdrawn {
-					market: market_id,
-					who: bid.bidder.clone(),
-					released,
-				});
-				false
-			},
-		});
-		// No more bids than before: nothing is truncated.
-		*bids = BoundedVec::truncate_from(remaining);
-
-		market.epoch = epoch.saturating_add(1);
+		let next = epoch.saturating_add(1);
+		if let Some(change) = BookChanges::<T>::take(market_id, next) {
+			book.totals.merge(&change.entering);
+			book.totals.subtract(&change.leaving);
+			book.counted = book
+				.counted
+				.saturating_add(change.entering_count)
+				.saturating_sub(change.leaving_count);
+		}
+		market.epoch = next;
 		market.epoch_start = now;
-	}
-
-	/// `allocation`, shrunk so that its payment `(μ + τ)·x + g` fits in `budget`.
-	fn affordable_allocation(
-		params: &MarketParamsOf<T>,
-		price: FixedU128,
-		allocation: FixedU128,
-		budget: BalanceOf<T>,
-	) -> FixedU128 {
-		if allocation.is_zero()
-			|| Self::to_balance_up(payment_for(
-				allocation,
-				params.unit_fee,
-				params.fixed_fee,
-				price,
-			)) <= budget
-		{
-			return allocation;
-		}
-		let affordable = Self::to_tokens(budget);
-		if affordable <= params.fixed_fee {
-			return FixedU128::zero();
-		}
-		let per_unit = price.saturating_add(params.unit_fee);
-		let units = contract_equilibrium_primitives::fixed::div(
-			affordable.saturating_sub(params.fixed_fee),
-			per_unit,
-			sp_runtime::Rounding::Down,
-		);
-		allocation.min(units)
-	}
-
-	/// Charges `bid` for `allocation`: `μ·x` to the payee and `τ·x + g` to the fee destination,
-	/// both from the held budget. Returns what was paid. If a recipient cannot receive the
-	/// payment (an account below the existential deposit), nothing is charged and the
-	/// allocation is zero; if a transfer fails all the same, the allocation is zero too.
-	fn charge(
-		bid: &mut BidOf<T>,
-		params: &MarketParamsOf<T>,
-		price: FixedU128,
-		allocation: &mut FixedU128,
-		fee_destination: &T::AccountId,
-	) -> BalanceOf<T> {
-		if allocation.is_zero() {
-			return Zero::zero();
-		}
-		let payment =
-			Self::to_balance_up(payment_for(*allocation, params.unit_fee, params.fixed_fee, price))
-				.min(bid.budget);
-		let to_payee = Self::to_balance(contract_equilibrium_primitives::fixed::mul(
-			price,
-			*allocation,
-			sp_runtime::Rounding::Down,
-		))
-		.min(payment);
-		let to_fees = payment.saturating_sub(to_payee);
-		let can_receive = |who: &T::AccountId, amount: BalanceOf<T>| {
-			amount.is_zero()
-				|| T::Currency::can_deposit(who, amount, Provenance::Extant).into_result().is_ok()
-		};
-		if !can_receive(&params.payee, to_payee) || !can_receive(fee_destination, to_fees) {
-			log::warn!(target: LOG_TARGET, "a payment recipient cannot receive funds; allocation dropped");
-			*allocation = FixedU128::zero();
-			return Zero::zero();
-		}
-		// The pallet moves its own hold: the bidder's locks and freezes must not stop it
-		// (`Fortitude::Force`). Both transfers happen or neither does; a failure is a defect,
-		// and the allocation it was to pay for is void.
-		let paid = frame_support::storage::with_storage_layer(|| {
-			let mut paid: BalanceOf<T> = Zero::zero();
-			for (recipient, amount) in [(&params.payee, to_payee), (fee_destination, to_fees)] {
-				if amount.is_zero() {
-					continue;
-				}
-				let moved = T::Currency::transfer_on_hold(
-					&HoldReason::BidBudget.into(),
-					&bid.bidder,
-					recipient,
-					amount,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)?;
-				paid = paid.saturating_add(moved);
-			}
-			Ok::<_, DispatchError>(paid)
-		});
-		let paid = match paid {
-			Ok(paid) => paid,
-			Err(error) => {
-				defensive!("a settlement payment failed; the allocation is void", error);
-				*allocation = FixedU128::zero();
-				Zero::zero()
-			},
-		};
-		bid.budget = bid.budget.saturating_sub(paid);
-		paid
-	}
-
-	/// Releases a bid's remaining budget, a pending replacement's budget and its deposit;
-	/// returns the total released.
-	fn release_bid(bid: &BidOf<T>) -> BalanceOf<T> {
-		[(HoldReason::BidBudget, bid.held_budget()), (HoldReason::BidDeposit, bid.deposit)]
-			.into_iter()
-			.fold(Zero::zero(), |released: BalanceOf<T>, (reason, amount)| {
-				let freed = T::Currency::release(
-					&reason.into(),
-					&bid.bidder,
-					amount,
-					Precision::BestEffort,
-				)
-				.unwrap_or_else(|_| Zero::zero());
-				released.saturating_add(freed)
-			})
 	}
 
 	/// The runtime API's market view.
@@ -520,21 +719,22 @@ impl<T: Config> Pallet<T> {
 		let stored = Markets::<T>::get(market)?;
 		Some(MarketView {
 			market: stored,
-			bidders: Bids::<T>::decode_len(market).unwrap_or(0) as u32,
+			bidders: Books::<T>::get(market).map_or(0, |book| book.bids),
 		})
 	}
 
-	/// The runtime API's equilibrium view: the exact `μ*` of the current bids.
+	/// The runtime API's equilibrium view: the exact `μ*` of the book that counts now.
 	pub fn equilibrium_view(market: MarketId) -> Option<EquilibriumView> {
 		let stored = Markets::<T>::get(market)?;
+		let book = Books::<T>::get(market).unwrap_or_default();
 		let params = &stored.params;
-		let curves = Self::counted_orders(&stored, &Bids::<T>::get(market));
-		let clearing = clearing_price(&curves, params);
+		let demand = [GriddedDemand { grid: Self::grid(params), totals: &book.totals }];
+		let clearing = clearing_price(&demand, params);
 		let demand_now =
-			aggregate_demand(&curves, params.unit_fee, params.clamp_price(stored.price));
+			aggregate_demand(&demand, params.unit_fee, params.clamp_price(stored.price));
 		Some(EquilibriumView {
 			clearing_price: clearing,
-			demand_at_clearing_price: aggregate_demand(&curves, params.unit_fee, clearing),
+			demand_at_clearing_price: aggregate_demand(&demand, params.unit_fee, clearing),
 			price: stored.price,
 			distance: abs_diff(stored.price, clearing),
 			excess_demand: contract_equilibrium_primitives::step::signed_difference(
@@ -561,15 +761,25 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// The runtime API's bid view: the bid, and what settling it now would allocate and charge.
+	pub fn bid_view(market: MarketId, who: T::AccountId) -> Option<BidView<BalanceOf<T>>> {
+		let bid = Bids::<T>::get(market, who)?;
+		let (stored, _, _) = Self::market_with_book(market)?;
+		let (allocation, payment) = Self::unsettled(market, &bid, &stored.params, stored.epoch);
+		Some(BidView { bid, unsettled_allocation: allocation, unsettled_payment: payment })
+	}
+
 	/// The pallet's invariants:
-	/// - at most `MaxMarkets` open markets, counted right, each with a valid parameter set and
-	///   its price within `[μ_min, μ_max]`;
+	/// - at most `MaxMarkets` open markets, counted right, each with a valid parameter set, its
+	///   price within `[μ_min, μ_max]` and a book;
 	/// - every recorded epoch allocated at most the capacity it had then;
-	/// - bids and outcomes only of open markets;
-	/// - one bid per bidder and market, counted from at most the next epoch, changes pending only
-	///   on bids that count;
-	/// - for every account, the budget and deposit holds equal the sums over its bids (pending
-	///   replacements' budgets included): what the pallet holds is what its bids may be charged.
+	/// - each book equals the sum of the contracts of the orders that count in its epoch under
+	///   way, counts them and its bids right, and each scheduled change equals the orders that
+	///   start and stop counting then;
+	/// - every clearing record is still needed by exactly as many bids as it says;
+	/// - each bid's escrow is what its unsettled epochs may cost, its deposit is held, and the
+	///   escrow account holds at least the existential deposit plus everything its bids have
+	///   not yet been charged.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
@@ -581,8 +791,6 @@ impl<T: Config> Pallet<T> {
 			Markets::<T>::count() as usize == Markets::<T>::iter_keys().count(),
 			"the open-market count differs from the markets"
 		);
-		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (market_id, market) in Markets::<T>::iter() {
 			ensure!(market_id < market_count, "a market beyond NextMarketId");
 			ensure!(market.params.validate().is_ok(), "a market with invalid parameters");
@@ -591,51 +799,103 @@ impl<T: Config> Pallet<T> {
 					&& market.price <= market.params.price_ceiling,
 				"a price outside its bounds"
 			);
+			ensure!(Books::<T>::contains_key(market_id), "an open market without a book");
 			for (_, outcome) in EpochOutcomes::<T>::iter_prefix(market_id) {
 				ensure!(
 					outcome.total_allocated <= outcome.capacity,
 					"an epoch allocated more than its capacity"
 				);
 			}
-			let bids = Bids::<T>::get(market_id);
-			for (index, bid) in bids.iter().enumerate() {
-				ensure!(
-					bids.iter()
-						.skip(index.saturating_add(1))
-						.all(|other| other.bidder != bid.bidder),
-					"two bids of one bidder in a market"
-				);
-				ensure!(
-					bid.counted_from <= market.epoch.saturating_add(1),
-					"a bid counted from beyond the next epoch"
-				);
-				ensure!(
-					bid.counts_in(market.epoch) || bid.next == NextOrder::Keep,
-					"a change pending on a bid that does not count yet"
-				);
-				let held = bid.held_budget();
-				let budget = budgets.entry(bid.bidder.clone()).or_insert_with(Zero::zero);
-				*budget = budget.saturating_add(held);
-				let deposit = deposits.entry(bid.bidder.clone()).or_insert_with(Zero::zero);
-				*deposit = deposit.saturating_add(bid.deposit);
-			}
 		}
-		for (market_id, _) in Bids::<T>::iter() {
-			ensure!(Markets::<T>::contains_key(market_id), "bids in an unknown market");
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut owed_by_escrow: BalanceOf<T> = Zero::zero();
+		for (market_id, book) in Books::<T>::iter() {
+			let (market, open, _) =
+				Self::market_with_book(market_id).ok_or("a book without its market")?;
+			let through = market.epoch;
+			let params = &market.params;
+			let mut expected = Book::default();
+			let mut changes: BTreeMap<EpochIndex, BookChange> = BTreeMap::new();
+			let mut needed: BTreeMap<EpochIndex, u32> = BTreeMap::new();
+			for (who, bid) in Bids::<T>::iter_prefix(market_id) {
+				expected.bids = expected.bids.saturating_add(1);
+				ensure!(bid.settled_to <= through, "a bid settled beyond its market");
+				ensure!(bid.escrow == Self::escrow_needed(&bid), "escrow differs from the budgets");
+				if let Some(next) = bid.next {
+					ensure!(next.from == bid.order.until, "a pending order that does not follow");
+				}
+				let deposit = deposits.entry(who.clone()).or_insert_with(Zero::zero);
+				*deposit = deposit.saturating_add(bid.deposit);
+				for terms in [Some(bid.order), bid.next].into_iter().flatten() {
+					for epoch in terms.from.max(bid.settled_to)..terms.until.min(through) {
+						*needed.entry(epoch).or_insert(0) += 1;
+					}
+				}
+				let (_, unsettled) = Self::unsettled(market_id, &bid, params, through);
+				owed_by_escrow =
+					owed_by_escrow.saturating_add(bid.escrow.saturating_sub(unsettled));
+				let grid = Self::grid(params);
+				for terms in [Some(bid.order), bid.next].into_iter().flatten() {
+					let order = Self::grid_order(&terms, params);
+					if terms.until <= through || terms.from >= terms.until {
+						continue;
+					}
+					if terms.counts_in(through) {
+						expected.totals.add(&order, &grid);
+						expected.counted = expected.counted.saturating_add(1);
+					} else {
+						let change = changes.entry(terms.from).or_default();
+						change.entering.add(&order, &grid);
+						change.entering_count = change.entering_count.saturating_add(1);
+					}
+					let change = changes.entry(terms.until).or_default();
+					change.leaving.add(&order, &grid);
+					change.leaving_count = change.leaving_count.saturating_add(1);
+				}
+			}
+			ensure!(book.bids == expected.bids, "a book miscounts its bids");
+			ensure!(open || book.bids > 0, "a closed market kept without bids");
+			if open {
+				ensure!(book.counted == expected.counted, "a book miscounts its orders");
+				ensure!(book.totals == expected.totals, "a book differs from its orders");
+				let stored: BTreeMap<EpochIndex, BookChange> =
+					BookChanges::<T>::iter_prefix(market_id).collect();
+				ensure!(stored == changes, "scheduled book changes differ from the orders");
+				ensure!(
+					stored.keys().all(|epoch| *epoch > through
+						&& *epoch <= through.saturating_add(T::MaxOrderEpochs::get()).saturating_add(1)),
+					"a book change outside the epochs ahead"
+				);
+			}
+			let records: BTreeMap<EpochIndex, u32> = Clearings::<T>::iter_prefix(market_id)
+				.map(|(epoch, record)| (epoch, record.unsettled))
+				.collect();
+			ensure!(records == needed, "clearing records differ from the bids that need them");
+		}
+		for (market_id, _, _) in Bids::<T>::iter() {
+			ensure!(Books::<T>::contains_key(market_id), "a bid in an unknown market");
+		}
+		for (market_id, _) in ClosedMarkets::<T>::iter() {
+			ensure!(!Markets::<T>::contains_key(market_id), "a market both open and closed");
+			ensure!(Books::<T>::contains_key(market_id), "a closed market without its book");
+		}
+		for (market_id, _) in BookChanges::<T>::iter_keys() {
+			ensure!(Markets::<T>::contains_key(market_id), "book changes of a closed market");
 		}
 		for (market_id, _, _) in EpochOutcomes::<T>::iter() {
 			ensure!(Markets::<T>::contains_key(market_id), "outcomes of an unknown market");
-		}
-		for (who, budget) in budgets {
-			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::BidBudget.into(), &who) == budget,
-				"budget hold differs from the bids' budgets"
-			);
 		}
 		for (who, deposit) in deposits {
 			ensure!(
 				T::Currency::balance_on_hold(&HoldReason::BidDeposit.into(), &who) == deposit,
 				"deposit hold differs from the bids' deposits"
+			);
+		}
+		let escrow = T::Currency::balance(&Self::escrow_account());
+		if Bids::<T>::iter_keys().next().is_some() || !escrow.is_zero() {
+			ensure!(
+				escrow >= T::Currency::minimum_balance().saturating_add(owed_by_escrow),
+				"the escrow holds less than its bids are owed"
 			);
 		}
 		Ok(())

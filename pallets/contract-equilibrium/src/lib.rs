@@ -6,24 +6,27 @@
 //!
 //! - Governance ([`Config::MarketAdminOrigin`]) creates markets and sets their
 //!   [`MarketParams`]: capacity, fees, price bounds, step rule, epoch length, tolerance, payee.
-//! - Anyone places a demand with [`Pallet::submit_demand`]: a [`DemandCurve`] (the paper's
+//! - Anyone places an order with [`Pallet::submit_demand`]: a [`DemandCurve`] (the paper's
 //!   log-utility agent, evaluated by the chain at every price, or a quantity reported from
-//!   off-chain) and a budget, which is held together with a storage deposit.
-//! - The order book is sealed for the second half of every epoch: a bid placed then counts
-//!   from the next epoch, and a change to a counted bid takes effect once the epoch has settled.
-//!   The price takes its last steps of an epoch on exactly the bids the epoch settles, and every
-//!   bid that counted pays for what it is allocated.
-//! - A bid counts only as far as its budget pays for it, `g` included
-//!   ([`contract_equilibrium_primitives::Order`]), in the price and in settlement alike.
-//! - Every block, for every market, the pallet computes the aggregate backed demand `S(μ)` and
-//!   moves the price one step towards the clearing price `μ*` (where `S(μ*) = m`), by the
-//!   market's [`StepRule`].
-//! - Every epoch it settles: each bid is allocated its backed demand at the posted price
-//!   (rationed pro rata when demand exceeds capacity) and pays `(μ + τ)·x + g` from its held
-//!   budget: `μ·x` to the market's payee, `τ·x + g` to [`Config::FeeDestination`]. The pallet
-//!   moves its own holds whatever locks the bidder has placed; a payment that still fails voids
-//!   the allocation.
-//! - Governance closes a market with [`Pallet::close_market`]: every bid is refunded.
+//!   off-chain), a budget per epoch and a number of epochs. The budgets of all its epochs move
+//!   into the pallet's escrow account; a storage deposit is held.
+//! - An order counts only as far as its budget pays for it, `g` included, and a declared
+//!   log-utility agent only where its allocation is worth its price and `g` (the paper's
+//!   participation decision). The chain keeps every order's contract at each price of a fixed
+//!   grid and their sums (the *book*, [`contract_equilibrium_primitives::book`]), so that pricing
+//!   and settling cost the same whether a market holds ten bids or a hundred thousand.
+//! - Every block, for every market, the pallet moves the price one step towards the clearing
+//!   price `μ*` of the book (where `S̃(μ*) = m`), by the market's [`StepRule`].
+//! - The book is sealed for the second half of every epoch: a change then takes effect from the
+//!   next epoch, so the price takes its last steps of an epoch on exactly the orders the epoch
+//!   settles, and every order that counted pays.
+//! - Every epoch the pallet settles the book as a whole: it records the epoch's [`Clearing`]
+//!   (price and rationing) and pays the market's payee and [`Config::FeeDestination`] out of
+//!   escrow. Each bid's allocation and payment follow from the record and are settled lazily —
+//!   when its bidder next acts, or by anyone with [`Pallet::settle_bid`] — in work bounded by
+//!   [`Config::MaxOrderEpochs`].
+//! - Governance closes a market with [`Pallet::close_market`]; every bid then settles what it
+//!   owes and is refunded the rest.
 //!
 //! The math is pure and lives in [`contract_equilibrium_primitives`]; `docs/mechanism.md`
 //! explains the model, the step rules, why they converge, and the units.
@@ -46,7 +49,7 @@ pub mod types;
 pub mod weights;
 
 pub use contract_equilibrium_primitives::{
-	DemandCurve, FixedI128, FixedU128, MarketParams, Perbill, StepRule,
+	Clearing, DemandCurve, FixedI128, FixedU128, MarketParams, Perbill, StepRule,
 };
 pub use pallet::*;
 pub use types::*;
@@ -62,7 +65,10 @@ pub type MarketOf<T> =
 	Market<<T as frame_system::Config>::AccountId, frame_system::pallet_prelude::BlockNumberFor<T>>;
 
 /// A bid as stored for runtime `T`.
-pub type BidOf<T> = Bid<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+pub type BidOf<T> = Bid<BalanceOf<T>>;
+
+/// An order's terms for runtime `T`.
+pub type OrderTermsOf<T> = OrderTerms<BalanceOf<T>>;
 
 /// A market's parameters for runtime `T`.
 pub type MarketParamsOf<T> = MarketParams<<T as frame_system::Config>::AccountId>;
@@ -74,12 +80,13 @@ pub mod pallet {
 	use frame_support::{
 		pallet_prelude::*,
 		traits::fungible::{Inspect, Mutate, MutateHold},
+		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::FixedPointOperand;
 
 	/// The pallet's storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -92,7 +99,7 @@ pub mod pallet {
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 
-		/// The native token: budgets and deposits are held in it and payments made in it.
+		/// The native token: budgets are escrowed, deposits held and payments made in it.
 		type Currency: Inspect<Self::AccountId, Balance: FixedPointOperand>
 			+ Mutate<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
@@ -106,18 +113,27 @@ pub mod pallet {
 		/// Where the fees `τ·x + g` go (e.g. the treasury's account).
 		type FeeDestination: Get<Self::AccountId>;
 
+		/// The pallet's identifier, from which its escrow account is derived.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
 		/// The token's smallest units per whole token (10¹² for 12 decimals): prices and fees are
 		/// set in whole tokens and converted with it when payments are made.
 		#[pallet::constant]
 		type BalanceUnit: Get<BalanceOf<Self>>;
 
-		/// The storage deposit held for each bid, returned when the bid is removed.
+		/// The storage deposit held for each bid, returned when the bid is removed; also the
+		/// smallest budget per epoch.
 		#[pallet::constant]
 		type BidDeposit: Get<BalanceOf<Self>>;
 
 		/// The most bids a market holds.
 		#[pallet::constant]
 		type MaxBidders: Get<u32>;
+
+		/// The most epochs one order lasts: it bounds the work of settling a bid.
+		#[pallet::constant]
+		type MaxOrderEpochs: Get<u32>;
 
 		/// The most markets open at once (closed markets do not count).
 		#[pallet::constant]
@@ -134,7 +150,8 @@ pub mod pallet {
 	/// Why the pallet holds a bidder's funds.
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// The unspent budget of a bid: what settlements may still charge.
+		/// The budget of a bid, in storage version 1 (budgets are escrowed since version 2;
+		/// kept so that version-1 holds can be migrated).
 		BidBudget,
 		/// The storage deposit of a bid.
 		BidDeposit,
@@ -148,10 +165,31 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Markets<T: Config> = CountedStorageMap<_, Twox64Concat, MarketId, MarketOf<T>>;
 
-	/// Each open market's bids, at most [`Config::MaxBidders`], in the order they were placed.
+	/// Markets governance closed that still hold bids, as they were when they closed: their
+	/// bids settle the epochs before `epoch` and are refunded the rest. Removed with the last bid.
+	#[pallet::storage]
+	pub type ClosedMarkets<T: Config> = StorageMap<_, Twox64Concat, MarketId, MarketOf<T>>;
+
+	/// Each market's book: the orders that count in its epoch under way, in aggregate. Kept after
+	/// a market closes until its last bid has left.
+	#[pallet::storage]
+	pub type Books<T: Config> = StorageMap<_, Twox64Concat, MarketId, Book>;
+
+	/// What changes in a market's book when an epoch starts, for the epochs ahead (at most
+	/// [`Config::MaxOrderEpochs`] ahead).
+	#[pallet::storage]
+	pub type BookChanges<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, MarketId, Twox64Concat, EpochIndex, BookChange>;
+
+	/// Each bidder's bid in each market.
 	#[pallet::storage]
 	pub type Bids<T: Config> =
-		StorageMap<_, Twox64Concat, MarketId, BoundedVec<BidOf<T>, T::MaxBidders>, ValueQuery>;
+		StorageDoubleMap<_, Twox64Concat, MarketId, Blake2_128Concat, T::AccountId, BidOf<T>>;
+
+	/// How each settled epoch cleared, kept while some bid that counted in it is not settled.
+	#[pallet::storage]
+	pub type Clearings<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, MarketId, Twox64Concat, EpochIndex, ClearingRecord>;
 
 	/// Each market's outcomes of its last [`Config::EpochHistoryDepth`] epochs.
 	#[pallet::storage]
@@ -164,27 +202,29 @@ pub mod pallet {
 		EpochOutcome<BalanceOf<T>>,
 	>;
 
-	/// Markets, and demands in them, that exist from the first block (e.g. a development chain's
+	/// Markets, and orders in them, that exist from the first block (e.g. a development chain's
 	/// demo market).
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// The markets to create, in order: the first gets identifier 0.
 		pub markets: Vec<MarketParamsOf<T>>,
-		/// The demands to place: `(market, bidder, curve, budget)`. Each bidder's budget and bid
-		/// deposit are held from its genesis balance, exactly as [`Pallet::submit_demand`] does.
-		pub demands: Vec<(MarketId, T::AccountId, DemandCurve, BalanceOf<T>)>,
+		/// The orders to place: `(market, bidder, curve, budget per epoch, epochs)`. Each
+		/// bidder's budgets are escrowed and its deposit held from its genesis balance, exactly
+		/// as [`Pallet::submit_demand`] does.
+		pub demands: Vec<(MarketId, T::AccountId, DemandCurve, BalanceOf<T>, u32)>,
 	}
 
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			Pallet::<T>::ensure_escrow_account();
 			for params in &self.markets {
 				Pallet::<T>::do_create_market(params.clone())
 					.expect("genesis markets must have valid parameters");
 			}
-			for (market, who, curve, budget) in &self.demands {
-				Pallet::<T>::do_submit_demand(who.clone(), *market, *curve, *budget)
+			for (market, who, curve, budget, epochs) in &self.demands {
+				Pallet::<T>::do_submit_demand(who.clone(), *market, *curve, *budget, *epochs)
 					.expect("genesis demands must be valid and affordable");
 			}
 		}
@@ -208,14 +248,15 @@ pub mod pallet {
 			/// The new parameters.
 			params: MarketParamsOf<T>,
 		},
-		/// Governance closed a market: every bid was refunded and the market removed.
+		/// Governance closed a market: the epoch under way is not settled, and each bid settles
+		/// what it owes and is refunded the rest when it is next touched.
 		MarketClosed {
 			/// The market.
 			market: MarketId,
-			/// How many bids were refunded.
+			/// How many bids it still holds.
 			bids: u32,
 		},
-		/// A bidder placed or replaced its demand.
+		/// A bidder placed or replaced its order.
 		DemandSubmitted {
 			/// The market.
 			market: MarketId,
@@ -223,26 +264,31 @@ pub mod pallet {
 			who: T::AccountId,
 			/// The demand curve.
 			curve: DemandCurve,
-			/// The budget held for it.
+			/// The budget per epoch.
 			budget: BalanceOf<T>,
-			/// The first epoch this demand counts in: the epoch under way while it is open, the
-			/// next one once it is sealed.
+			/// The first epoch the order counts in: the epoch under way while the book is open,
+			/// the next one once it is sealed.
 			counts_from: EpochIndex,
+			/// The first epoch it no longer counts in.
+			counts_until: EpochIndex,
 		},
-		/// A bidder asked to leave; its bid is settled at the end of the epoch and then removed.
+		/// A bidder asked to leave while the book was sealed: its order still settles the epoch
+		/// under way, after which anyone may remove the bid ([`Pallet::settle_bid`]).
 		DemandWithdrawalScheduled {
 			/// The market.
 			market: MarketId,
 			/// The bidder.
 			who: T::AccountId,
+			/// The last epoch the order counts in.
+			leaves_after: EpochIndex,
 		},
-		/// A bid was removed and its remaining budget and deposit released.
+		/// A bid was removed: its unspent escrow was refunded and its deposit released.
 		DemandWithdrawn {
 			/// The market.
 			market: MarketId,
 			/// The bidder.
 			who: T::AccountId,
-			/// What was released (remaining budget plus deposit).
+			/// What was returned (unspent escrow plus deposit).
 			released: BalanceOf<T>,
 		},
 		/// The price moved one step.
@@ -258,7 +304,7 @@ pub mod pallet {
 			/// Whether the market has converged.
 			converged: bool,
 		},
-		/// A bid was settled for an epoch.
+		/// A bid was settled for an epoch it counted in.
 		BidSettled {
 			/// The market.
 			market: MarketId,
@@ -271,7 +317,7 @@ pub mod pallet {
 			/// What the bidder paid, in the token's smallest unit.
 			payment: BalanceOf<T>,
 		},
-		/// An epoch was settled.
+		/// An epoch was settled: its clearing is recorded and the payee and fee destination paid.
 		EpochSettled {
 			/// The market.
 			market: MarketId,
@@ -305,28 +351,35 @@ pub mod pallet {
 		InvalidStepRule,
 		/// The payee account does not exist: it could not receive payments.
 		PayeeDoesNotExist,
+		/// The market holds bids, whose contracts are priced on its fees and price bounds: those
+		/// change only on a market without bids (close it and create a new one).
+		TermsFixedByBids,
 		/// `α` is zero or above 10⁶.
 		AlphaOutOfRange,
 		/// `β` is below 10⁻³ or above 10⁶.
 		BetaOutOfRange,
 		/// The reported quantity is above 10⁹ units.
 		QuantityOutOfRange,
-		/// The budget is below the bid deposit.
+		/// The budget per epoch is below the bid deposit.
 		BudgetBelowDeposit,
+		/// The number of epochs is zero or above [`Config::MaxOrderEpochs`].
+		EpochsOutOfRange,
 		/// The market already holds [`Config::MaxBidders`] bids.
 		TooManyBidders,
-		/// The caller's free balance cannot cover the budget and deposit.
+		/// The caller's free balance cannot cover the escrow and deposit.
 		InsufficientBalance,
-		/// The caller has no bid in this market.
+		/// There is no such bid in this market.
 		NoDemand,
-		/// The caller's bid is already being withdrawn.
+		/// The bid already leaves after the epoch under way.
 		AlreadyWithdrawing,
+		/// The bid has nothing to settle and has not ended.
+		NothingToSettle,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Steps every market's price once and settles the markets whose epoch ends; returns
-		/// the benchmarked weight of that work.
+		/// Settles the markets whose epoch ends and steps every market's price once; returns
+		/// the benchmarked weight of that work, which does not depend on the number of bids.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::do_on_initialize(now)
 		}
@@ -334,6 +387,7 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxBidders::get() > 0, "MaxBidders must be positive");
 			assert!(T::MaxMarkets::get() > 0, "MaxMarkets must be positive");
+			assert!(T::MaxOrderEpochs::get() > 0, "MaxOrderEpochs must be positive");
 			assert!(T::EpochHistoryDepth::get() > 0, "EpochHistoryDepth must be positive");
 			assert!(!T::BalanceUnit::get().is_zero(), "BalanceUnit must be positive");
 			assert!(!T::BidDeposit::get().is_zero(), "BidDeposit must be positive");
@@ -357,7 +411,8 @@ pub mod pallet {
 		}
 
 		/// Replaces a market's parameters (governance only); they apply from the next block.
-		/// The price stays where it is, clamped into the new bounds at once.
+		/// The price stays where it is, clamped into the new bounds at once. Fees and price
+		/// bounds change only while the market holds no bids.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::set_market_params())]
 		pub fn set_market_params(
@@ -369,46 +424,69 @@ pub mod pallet {
 			Self::do_set_market_params(market, params)
 		}
 
-		/// Places or replaces the caller's demand in `market`: holds `budget` (what settlements
-		/// may charge) and, for a new bid, the bid deposit. The bid counts only as far as what
-		/// is left of its budget pays for it. Placing a demand again cancels a pending
-		/// withdrawal.
+		/// Places or replaces the caller's order in `market`: demand by `curve`, paying at most
+		/// `budget` per epoch, `g` included, for `epochs` epochs. The budgets of all its epochs
+		/// move into escrow (less what a replaced order leaves there); a new bid's deposit is
+		/// held. What an epoch does not spend is refunded when the bid is next settled.
 		///
-		/// In the first half of an epoch the demand counts at once. In the second half (the
-		/// book is sealed) a new bid counts from the next epoch, and a bid that counts is
-		/// replaced once the epoch has settled: the new budget is held in full now and what is
-		/// left of the old one released then.
+		/// In the first half of an epoch the order counts at once and replaces the old one at
+		/// once. In the second half (the book is sealed) it counts from the next epoch, and an
+		/// old order that counts still settles the epoch under way.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::submit_demand(T::MaxBidders::get()))]
+		#[pallet::weight(T::WeightInfo::submit_demand(
+			T::MaxBidders::get(),
+			T::MaxOrderEpochs::get().saturating_mul(2),
+		))]
 		pub fn submit_demand(
 			origin: OriginFor<T>,
 			market: MarketId,
 			curve: DemandCurve,
 			budget: BalanceOf<T>,
-		) -> DispatchResult {
+			epochs: u32,
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_submit_demand(who, market, curve, budget)
+			let (bids, settled) = Self::do_submit_demand(who, market, curve, budget, epochs)?;
+			Ok(Some(T::WeightInfo::submit_demand(bids, settled)).into())
 		}
 
-		/// Asks to remove the caller's demand from `market`. A bid that counts in the epoch
-		/// under way still takes part in (and pays for) it; at its settlement the bid is removed
-		/// and the rest of its budget and its deposit are released. A bid that does not count
-		/// yet (placed while the book was sealed) is removed and refunded at once.
+		/// Withdraws the caller's order from `market`. While the book is open, or when the order
+		/// does not count yet, the bid leaves at once, refunded. While it is sealed, an order that
+		/// counts still settles (and pays for) the epoch under way and the bid can be removed
+		/// after that.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::withdraw_demand(T::MaxBidders::get()))]
-		pub fn withdraw_demand(origin: OriginFor<T>, market: MarketId) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::withdraw_demand(T::MaxOrderEpochs::get().saturating_mul(2)))]
+		pub fn withdraw_demand(origin: OriginFor<T>, market: MarketId) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_withdraw_demand(who, market)
+			let settled = Self::do_withdraw_demand(who, market)?;
+			Ok(Some(T::WeightInfo::withdraw_demand(settled)).into())
 		}
 
-		/// Closes a market (governance only): the epoch under way is not settled, every bid's
-		/// budget and deposit are released, and the market and its history are removed. It no
-		/// longer counts towards [`Config::MaxMarkets`].
+		/// Closes a market (governance only): the epoch under way is not settled, the market
+		/// stops, and it no longer counts towards [`Config::MaxMarkets`]. Each bid settles what it
+		/// owes for the epochs that did settle and is refunded the rest when it is next touched
+		/// ([`Pallet::settle_bid`], [`Pallet::withdraw_demand`]).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::close_market(T::MaxBidders::get()))]
-		pub fn close_market(origin: OriginFor<T>, market: MarketId) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::close_market(T::MaxOrderEpochs::get().saturating_add(1)))]
+		pub fn close_market(origin: OriginFor<T>, market: MarketId) -> DispatchResultWithPostInfo {
 			T::MarketAdminOrigin::ensure_origin(origin)?;
-			Self::do_close_market(market)
+			let changes = Self::do_close_market(market)?;
+			Ok(Some(T::WeightInfo::close_market(changes)).into())
+		}
+
+		/// Settles `who`'s bid in `market` for the epochs settled since it was last touched
+		/// (anyone may call it): charges it from escrow, refunds what those epochs did not
+		/// spend, and removes the bid, refunded in full, once its orders have ended or the
+		/// market has closed.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::settle_bid(T::MaxOrderEpochs::get().saturating_mul(2)))]
+		pub fn settle_bid(
+			origin: OriginFor<T>,
+			market: MarketId,
+			who: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let settled = Self::do_settle_bid(who, market)?;
+			Ok(Some(T::WeightInfo::settle_bid(settled)).into())
 		}
 	}
 }

@@ -1,36 +1,80 @@
 //! Storage migrations, one module per storage version.
 
-/// Version 0 → 1: bids learn when they count and what happens to them next, each recorded
-/// epoch keeps the capacity it had, and open markets are counted.
+/// Version 1 → 2: bids in storage of their own, budgets in escrow, the book in aggregate.
 ///
-/// - [`Bids`](crate::Bids) gain `counted_from` and `next`: every version-0 bid counts already
-///   (`counted_from = 0`), and a bid that was withdrawing leaves after the epoch under way
-///   (`next = Withdraw`), as version 0 promised; the others stay (`next = Keep`).
-/// - [`EpochOutcomes`](crate::EpochOutcomes) gain their `capacity`: version 0 did not record it,
-///   so each outcome gets its market's capacity at the upgrade (the best record there is; no
-///   version-0 chain changed a capacity after settling with it, or the migration would date the
-///   new capacity back).
-/// - [`Markets`](crate::Markets) becomes a counted map: the count of open markets is
-///   initialised from the markets stored.
-pub mod v1 {
-	use crate::{pallet::*, types::*, BalanceOf};
-	use alloc::collections::btree_map::BTreeMap;
-	#[cfg(feature = "try-runtime")]
+/// Version 1 kept each market's bids in one list, each with a budget held on its bidder's
+/// account that settlements drew down epoch after epoch. Version 2 keeps one entry per bidder
+/// ([`Bids`](crate::Bids)), orders with a budget per epoch and a number of epochs whose budgets
+/// sit in the pallet's escrow account, and each market's book in aggregate
+/// ([`Books`](crate::Books), [`BookChanges`](crate::BookChanges)). Each version-1 bid becomes:
+///
+/// - an order of its curve with its whole remaining budget for one epoch: the epoch under way
+///   if it counted there (as version 1 promised), the next one if it was placed while the book
+///   was sealed. Its bidder places a new order to stay longer;
+/// - a pending replacement becomes the order of the next epoch, with its budget; a pending
+///   withdrawal leaves after the epoch under way, as promised;
+/// - its held budget (and a replacement's) moves into escrow, whatever locks its bidder placed
+///   (`Fortitude::Force`); its deposit stays held.
+///
+/// The escrow account is created with the existential deposit, minted once. Each recorded
+/// epoch outcome keeps its price, allocation, payments, capacity and counts; version 1 recorded
+/// no rationing weights (no bid will ever settle from them), so its clearing's weights are zero.
+#[allow(missing_docs)]
+pub mod v2 {
+	use crate::{pallet::*, types::*, BalanceOf, Pallet};
 	use alloc::vec::Vec;
 	use codec::{Decode, Encode};
-	use contract_equilibrium_primitives::DemandCurve;
-	use contract_equilibrium_primitives::{FixedU128, Perbill};
-	use frame_support::BoundedVec;
+	use contract_equilibrium_primitives::{
+		Clearing, DemandCurve, FixedU128, GridOrder, Order, Perbill, PriceGrid,
+	};
 	use frame_support::{
 		migrations::VersionedMigration,
-		traits::{Get, UncheckedOnRuntimeUpgrade},
-		weights::Weight,
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, MutateHold},
+			tokens::{Fortitude, Precision, Restriction},
+			UncheckedOnRuntimeUpgrade,
+		},
 	};
+	use sp_runtime::traits::{Saturating, Zero};
 
-	/// An epoch's outcome as version 0 stored it: without the capacity.
-	#[derive(Encode, Decode)]
-	pub struct EpochOutcomeV0<Balance> {
-		/// The price the epoch settled at.
+	/// What happened to a version-1 bid after its epoch.
+	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+	pub enum NextOrderV1<Balance> {
+		/// It stayed.
+		Keep,
+		/// It was replaced by `curve` with `budget`, held already.
+		Replace {
+			/// The new curve.
+			curve: DemandCurve,
+			/// The new budget.
+			budget: Balance,
+		},
+		/// It left.
+		Withdraw,
+	}
+
+	/// A bid as version 1 stored it.
+	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+	pub struct BidV1<AccountId, Balance> {
+		/// Who bids.
+		pub bidder: AccountId,
+		/// How the bidder demands.
+		pub curve: DemandCurve,
+		/// What is left of the budget, held.
+		pub budget: Balance,
+		/// The storage deposit, held.
+		pub deposit: Balance,
+		/// The first epoch the bid counts in.
+		pub counted_from: EpochIndex,
+		/// What happens to it after the epoch under way.
+		pub next: NextOrderV1<Balance>,
+	}
+
+	/// An epoch's outcome as version 1 stored it.
+	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+	pub struct EpochOutcomeV1<Balance> {
+		/// The price.
 		pub price: FixedU128,
 		/// `Σ x`.
 		pub total_allocated: FixedU128,
@@ -42,147 +86,219 @@ pub mod v1 {
 		pub participation: Perbill,
 		/// The number of bidders settled.
 		pub bidders: u32,
-		/// What bidders paid in all.
+		/// What bidders paid.
 		pub total_paid: Balance,
+		/// The capacity.
+		pub capacity: FixedU128,
 	}
 
-	/// Each market's bids before the upgrade: (bidder, budget, withdrawing).
-	#[cfg(feature = "try-runtime")]
-	type BidsSnapshot<AccountId, Balance> = Vec<(MarketId, Vec<(AccountId, Balance, bool)>)>;
+	/// Version 1's list of each market's bids (same prefix as version 2's per-bidder map; its
+	/// keys are shorter, so the two never collide).
+	#[frame_support::storage_alias]
+	pub type BidsV1<T: Config> = StorageMap<
+		Pallet<T>,
+		Twox64Concat,
+		MarketId,
+		Vec<BidV1<<T as frame_system::Config>::AccountId, BalanceOf<T>>>,
+	>;
 
-	/// A bid as version 0 stored it.
-	#[derive(Encode, Decode)]
-	pub struct BidV0<AccountId, Balance> {
-		/// Who bids.
-		pub bidder: AccountId,
-		/// How the bidder demands.
-		pub curve: DemandCurve,
-		/// What is left of the budget.
-		pub budget: Balance,
-		/// The storage deposit.
-		pub deposit: Balance,
-		/// Whether the bid leaves after the epoch under way.
-		pub withdrawing: bool,
+	/// The migration's work, run only from storage version 1 (see [`MigrateV1ToV2`]).
+	pub struct UncheckedMigrateV1ToV2<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedMigrateV1ToV2<T> {
+		/// Moves a held version-1 budget into escrow; returns what moved.
+		fn escrow(who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+			let reason = HoldReason::BidBudget.into();
+			let amount = amount.min(T::Currency::balance_on_hold(&reason, who));
+			if amount.is_zero() {
+				return amount;
+			}
+			T::Currency::transfer_on_hold(
+				&reason,
+				who,
+				&Pallet::<T>::escrow_account(),
+				amount,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+			.unwrap_or_else(|error| {
+				frame_support::defensive!("a version-1 budget could not move to escrow", error);
+				Zero::zero()
+			})
+		}
 	}
 
-	/// The migration's work, run only from storage version 0 (see [`MigrateV0ToV1`]).
-	pub struct UncheckedMigrateV0ToV1<T>(core::marker::PhantomData<T>);
-
-	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV0ToV1<T> {
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV1ToV2<T> {
 		fn on_runtime_upgrade() -> Weight {
-			let capacities: BTreeMap<MarketId, FixedU128> =
-				Markets::<T>::iter().map(|(id, market)| (id, market.params.capacity)).collect();
-			let mut outcomes = 0u64;
-			EpochOutcomes::<T>::translate::<EpochOutcomeV0<BalanceOf<T>>, _>(
-				|market, _epoch, old| {
-					outcomes = outcomes.saturating_add(1);
-					// Outcomes of a market that no longer exists are dropped.
-					let capacity = *capacities.get(&market)?;
+			Pallet::<T>::ensure_escrow_account();
+			let mut reads = 1u64;
+			let mut writes = 1u64;
+			let markets: Vec<(MarketId, crate::MarketOf<T>)> = Markets::<T>::iter().collect();
+			for (market_id, market) in &markets {
+				reads = reads.saturating_add(2);
+				let params = &market.params;
+				let grid = PriceGrid::of(params);
+				let epoch = market.epoch;
+				let mut book = Book::default();
+				let old = BidsV1::<T>::take(market_id).unwrap_or_default();
+				for bid in old {
+					let from = if bid.counted_from <= epoch { epoch } else { epoch.saturating_add(1) };
+					let terms = |curve: DemandCurve, budget: BalanceOf<T>, from: EpochIndex| {
+						let entered = GridOrder::new(
+							Order {
+								curve,
+								budget: Pallet::<T>::to_tokens(budget),
+								fixed_fee: params.fixed_fee,
+							},
+							params.unit_fee,
+							&grid,
+						);
+						OrderTerms {
+							curve,
+							budget,
+							from,
+							until: from.saturating_add(1),
+							exit: u16::try_from(entered.exit).unwrap_or(u16::MAX),
+						}
+					};
+					let order = terms(bid.curve, bid.budget, from);
+					let next = match bid.next {
+						NextOrderV1::Replace { curve, budget } if from == epoch => {
+							Some(terms(curve, budget, epoch.saturating_add(1)))
+						},
+						_ => None,
+					};
+					let held = bid.budget.saturating_add(match bid.next {
+						NextOrderV1::Replace { budget, .. } => budget,
+						_ => Zero::zero(),
+					});
+					let moved = Self::escrow(&bid.bidder, held);
+					// What could not move (a defect) is released rather than lost.
+					let _ = T::Currency::release(
+						&HoldReason::BidBudget.into(),
+						&bid.bidder,
+						held.saturating_sub(moved),
+						Precision::BestEffort,
+					);
+					let mut migrated = Bid {
+						order,
+						next,
+						settled_to: epoch,
+						escrow: moved,
+						deposit: bid.deposit,
+					};
+					// The escrow never exceeds the budgets of the epochs ahead.
+					migrated.escrow = migrated.escrow.min(Pallet::<T>::escrow_needed(&migrated));
+					for terms in [Some(order), next].into_iter().flatten() {
+						Pallet::<T>::enter_book(
+							*market_id,
+							&mut book,
+							epoch,
+							&terms,
+							params,
+							crate::impls::Entry::Add,
+						);
+					}
+					book.bids = book.bids.saturating_add(1);
+					Bids::<T>::insert(market_id, &bid.bidder, migrated);
+					reads = reads.saturating_add(3);
+					writes = writes.saturating_add(5);
+				}
+				Books::<T>::insert(market_id, book);
+				writes = writes.saturating_add(2);
+			}
+			EpochOutcomes::<T>::translate::<EpochOutcomeV1<BalanceOf<T>>, _>(
+				|market_id, _epoch, old| {
+					reads = reads.saturating_add(1);
+					writes = writes.saturating_add(1);
+					let grid = markets
+						.iter()
+						.find(|(id, _)| *id == market_id)
+						.map(|(_, market)| PriceGrid::of(&market.params))?;
+					let lower = grid.locate(old.price).lower;
 					Some(EpochOutcome {
-						price: old.price,
+						clearing: Clearing {
+							price: old.price,
+							lower: u16::try_from(lower).unwrap_or(u16::MAX),
+							lower_weight: FixedU128::zero(),
+							upper_weight: FixedU128::zero(),
+						},
+						demand: old.total_allocated,
 						total_allocated: old.total_allocated,
-						total_surplus: old.total_surplus,
-						fairness: old.fairness,
-						participation: old.participation,
 						bidders: old.bidders,
+						participants: old.participation.mul_floor(old.bidders),
 						total_paid: old.total_paid,
-						capacity,
+						capacity: old.capacity,
 					})
 				},
 			);
-			let mut bid_lists = 0u64;
-			Bids::<T>::translate::<BoundedVec<BidV0<T::AccountId, BalanceOf<T>>, T::MaxBidders>, _>(
-				|_market, old| {
-					bid_lists = bid_lists.saturating_add(1);
-					let bids: alloc::vec::Vec<_> = old
-						.into_iter()
-						.map(|bid| Bid {
-							bidder: bid.bidder,
-							curve: bid.curve,
-							budget: bid.budget,
-							deposit: bid.deposit,
-							counted_from: 0,
-							next: if bid.withdrawing {
-								NextOrder::Withdraw
-							} else {
-								NextOrder::Keep
-							},
-						})
-						.collect();
-					// As many bids as before: within the same bound.
-					Some(BoundedVec::truncate_from(bids))
-				},
-			);
-			let markets = u64::from(Markets::<T>::initialize_counter());
-			// Markets read twice (capacities, counter), outcomes read and written once, the
-			// counter written once.
-			T::DbWeight::get().reads_writes(
-				markets.saturating_mul(2).saturating_add(outcomes).saturating_add(bid_lists),
-				outcomes.saturating_add(bid_lists).saturating_add(1),
-			)
+			T::DbWeight::get().reads_writes(reads, writes)
 		}
 
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
-			let markets = Markets::<T>::iter_keys().count() as u32;
-			let outcomes = EpochOutcomes::<T>::iter_keys()
-				.filter(|(market, _)| Markets::<T>::contains_key(market))
-				.count() as u32;
-			// Each market's bids: (bidder, budget, withdrawing).
-			let bids: BidsSnapshot<T::AccountId, BalanceOf<T>> = Markets::<T>::iter_keys()
+			// Each market's bids: (bidder, budget held for it in all).
+			let bids: Vec<(MarketId, Vec<(T::AccountId, BalanceOf<T>)>)> = Markets::<T>::iter_keys()
 				.map(|market| {
-					let key = Bids::<T>::hashed_key_for(market);
-					let old: Vec<BidV0<T::AccountId, BalanceOf<T>>> =
-						frame_support::storage::unhashed::get(&key).unwrap_or_default();
-					let old = old
+					let old = BidsV1::<T>::get(market).unwrap_or_default();
+					let held = old
 						.into_iter()
-						.map(|bid| (bid.bidder, bid.budget, bid.withdrawing))
+						.map(|bid| {
+							let replacement = match bid.next {
+								NextOrderV1::Replace { budget, .. } => budget,
+								_ => Zero::zero(),
+							};
+							(bid.bidder, bid.budget.saturating_add(replacement))
+						})
 						.collect();
-					(market, old)
+					(market, held)
 				})
 				.collect();
-			Ok((markets, outcomes, bids).encode())
+			let outcomes = EpochOutcomes::<T>::iter_keys().count() as u32;
+			Ok((bids, outcomes, T::Currency::total_issuance()).encode())
 		}
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			let (markets, outcomes, bids): (u32, u32, BidsSnapshot<T::AccountId, BalanceOf<T>>) =
+			type Snapshot<AccountId, Balance> =
+				(Vec<(MarketId, Vec<(AccountId, Balance)>)>, u32, Balance);
+			let (bids, outcomes, issuance): Snapshot<T::AccountId, BalanceOf<T>> =
 				Decode::decode(&mut &state[..])
 					.map_err(|_| "the pre-upgrade state does not decode")?;
 			for (market, old) in bids {
-				let new = Bids::<T>::get(market);
-				frame_support::ensure!(new.len() == old.len(), "bids lost in the migration");
-				for (bid, (bidder, budget, withdrawing)) in new.iter().zip(old) {
-					frame_support::ensure!(
-						bid.bidder == bidder
-							&& bid.budget == budget
-							&& bid.counted_from == 0
-							&& (bid.next == NextOrder::Withdraw) == withdrawing,
-						"a bid changed in the migration"
+				ensure!(BidsV1::<T>::get(market).is_none(), "a version-1 bid list is left");
+				let book = Books::<T>::get(market).ok_or("a market without its book")?;
+				ensure!(book.bids as usize == old.len(), "bids lost in the migration");
+				for (bidder, held) in old {
+					let bid = Bids::<T>::get(market, &bidder).ok_or("a bid lost in the migration")?;
+					ensure!(bid.escrow == held, "a bid's budget did not move into escrow");
+					ensure!(
+						T::Currency::balance_on_hold(&HoldReason::BidBudget.into(), &bidder)
+							.is_zero(),
+						"a version-1 budget is still held"
 					);
 				}
 			}
-			frame_support::ensure!(Markets::<T>::count() == markets, "open markets miscounted");
-			frame_support::ensure!(
+			ensure!(
 				EpochOutcomes::<T>::iter().count() as u32 == outcomes,
 				"epoch outcomes lost or left undecodable"
 			);
-			for (market, _, outcome) in EpochOutcomes::<T>::iter() {
-				let capacity = Markets::<T>::get(market).map(|m| m.params.capacity);
-				frame_support::ensure!(
-					Some(outcome.capacity) == capacity,
-					"an outcome without its market's capacity"
-				);
-			}
-			crate::Pallet::<T>::do_try_state()
+			// Only the escrow account's existential deposit was minted.
+			ensure!(
+				T::Currency::total_issuance()
+					<= issuance.saturating_add(T::Currency::minimum_balance()),
+				"the migration minted more than the escrow account's existential deposit"
+			);
+			Pallet::<T>::do_try_state()
 		}
 	}
 
-	/// Version 0 → 1, run once: does nothing at any other storage version.
-	pub type MigrateV0ToV1<T> = VersionedMigration<
-		0,
+	/// Version 1 → 2, run once: does nothing at any other storage version.
+	pub type MigrateV1ToV2<T> = VersionedMigration<
 		1,
-		UncheckedMigrateV0ToV1<T>,
+		2,
+		UncheckedMigrateV1ToV2<T>,
 		crate::Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

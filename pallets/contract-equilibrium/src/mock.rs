@@ -75,6 +75,7 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
 	pub const FeeDestination: AccountId = TREASURY;
+	pub const MarketPalletId: frame_support::PalletId = frame_support::PalletId(*b"eq/markt");
 }
 
 impl pallet_contract_equilibrium::Config for Test {
@@ -84,8 +85,10 @@ impl pallet_contract_equilibrium::Config for Test {
 	type MarketAdminOrigin = EnsureRoot<AccountId>;
 	type FeeDestination = FeeDestination;
 	type BalanceUnit = ConstU128<UNIT>;
+	type PalletId = MarketPalletId;
 	type BidDeposit = ConstU128<DEPOSIT>;
 	type MaxBidders = ConstU32<64>;
+	type MaxOrderEpochs = ConstU32<8>;
 	type MaxMarkets = ConstU32<4>;
 	type EpochHistoryDepth = ConstU32<3>;
 	type WeightInfo = ();
@@ -99,6 +102,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	balances.push((PAYEE, ENDOWMENT));
 	balances.push((TREASURY, ENDOWMENT));
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	pallet_contract_equilibrium::GenesisConfig::<Test>::default()
 		.assimilate_storage(&mut storage)
 		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);

@@ -1,4 +1,5 @@
-//! Tests of every call, error, event and of the per-block price step and epoch settlement.
+//! Tests of every call, error, event and of the per-block price step, epoch settlement and the
+//! lazy settlement of bids.
 
 // Test arithmetic on small known numbers: overflow would be a test bug and panics loudly.
 #![allow(clippy::arithmetic_side_effects)]
@@ -18,6 +19,9 @@ use sp_runtime::{
 	traits::{Saturating, Zero},
 	BuildStorage, DispatchError, FixedPointNumber,
 };
+
+/// The most epochs an order lasts in the mock.
+const EPOCHS: u32 = 8;
 
 fn fixed(value: u32) -> FixedU128 {
 	FixedU128::from_u32(value)
@@ -71,13 +75,24 @@ fn create(params: MarketParams<AccountId>) -> MarketId {
 	id
 }
 
+/// Places an order for the most epochs an order may last.
 fn submit(who: AccountId, market: MarketId, curve: DemandCurve, budget: Balance) {
+	submit_for(who, market, curve, budget, EPOCHS);
+}
+
+fn submit_for(who: AccountId, market: MarketId, curve: DemandCurve, budget: Balance, epochs: u32) {
 	assert_ok!(ContractEquilibrium::submit_demand(
 		RuntimeOrigin::signed(who),
 		market,
 		curve,
-		budget
+		budget,
+		epochs
 	));
+}
+
+/// Settles `who`'s bid (as a third party would).
+fn settle(market: MarketId, who: AccountId) {
+	assert_ok!(ContractEquilibrium::settle_bid(RuntimeOrigin::signed(999), market, who));
 }
 
 fn last_event() -> RuntimeEvent {
@@ -94,14 +109,37 @@ fn pallet_events() -> Vec<Event<Test>> {
 		.collect()
 }
 
-fn held(reason: HoldReason, who: AccountId) -> Balance {
-	Balances::balance_on_hold(&RuntimeHoldReason::ContractEquilibrium(reason), &who)
+/// The `(allocation, payment)` of `who`'s settlements among the events of the last call.
+fn settlements_of(who: AccountId) -> Vec<(EpochIndex, FixedU128, Balance)> {
+	pallet_events()
+		.into_iter()
+		.filter_map(|event| match event {
+			Event::BidSettled { who: settled, epoch, allocation, payment, .. }
+				if settled == who =>
+			{
+				Some((epoch, allocation, payment))
+			},
+			_ => None,
+		})
+		.collect()
+}
+
+fn deposit_held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::ContractEquilibrium(HoldReason::BidDeposit), &who)
+}
+
+fn escrow_of(market: MarketId, who: AccountId) -> Balance {
+	Bids::<Test>::get(market, who).map_or(0, |bid| bid.escrow)
+}
+
+fn escrow_account_balance() -> Balance {
+	Balances::balance(&ContractEquilibrium::escrow_account())
 }
 
 // --- genesis ---------------------------------------------------------------------------------
 
 #[test]
-fn genesis_creates_markets_and_holds_demands() {
+fn genesis_creates_markets_and_escrows_demands() {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: vec![(1, ENDOWMENT), (2, ENDOWMENT), (PAYEE, ENDOWMENT), (TREASURY, ENDOWMENT)],
@@ -114,8 +152,8 @@ fn genesis_creates_markets_and_holds_demands() {
 	crate::GenesisConfig::<Test> {
 		markets: vec![market.clone()],
 		demands: vec![
-			(0, 1, agent(20, 10), 50 * UNIT),
-			(0, 2, DemandCurve::Quantity { x: fixed(7) }, UNIT),
+			(0, 1, agent(20, 10), 50 * UNIT, 4),
+			(0, 2, DemandCurve::Quantity { x: fixed(7) }, 2 * UNIT, 1),
 		],
 	}
 	.assimilate_storage(&mut storage)
@@ -126,11 +164,11 @@ fn genesis_creates_markets_and_holds_demands() {
 		let stored = Markets::<Test>::get(0).expect("the genesis market");
 		assert_eq!(stored.params, market);
 		assert_eq!(stored.price, market.price_floor);
-		assert_eq!(Bids::<Test>::get(0).len(), 2);
-		assert_eq!(held(HoldReason::BidBudget, 1), 50 * UNIT);
-		assert_eq!(held(HoldReason::BidDeposit, 1), DEPOSIT);
-		assert_eq!(held(HoldReason::BidBudget, 2), UNIT);
-		assert_eq!(Balances::balance(&1), ENDOWMENT - 50 * UNIT - DEPOSIT);
+		assert_eq!(Books::<Test>::get(0).unwrap().bids, 2);
+		assert_eq!(escrow_of(0, 1), 200 * UNIT);
+		assert_eq!(escrow_of(0, 2), 2 * UNIT);
+		assert_eq!(deposit_held(1), DEPOSIT);
+		assert_eq!(Balances::balance(&1), ENDOWMENT - 200 * UNIT - DEPOSIT);
 		ContractEquilibrium::do_try_state().expect("genesis state satisfies the invariants");
 
 		// Capacity binds, so the price rises from the first block.
@@ -151,7 +189,7 @@ fn genesis_rejects_an_unaffordable_demand() {
 	.unwrap();
 	crate::GenesisConfig::<Test> {
 		markets: vec![params(newton())],
-		demands: vec![(0, 1, agent(20, 10), 50 * UNIT)],
+		demands: vec![(0, 1, agent(20, 10), 50 * UNIT, 1)],
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
@@ -171,6 +209,7 @@ fn create_market_stores_the_market_at_its_floor() {
 		assert_eq!(market.price, ratio(1, 4));
 		assert_eq!(market.epoch, 0);
 		assert_eq!(market.epoch_start, 1);
+		assert_eq!(Books::<Test>::get(0), Some(Book::default()));
 		assert_eq!(
 			last_event(),
 			RuntimeEvent::ContractEquilibrium(Event::MarketCreated {
@@ -236,14 +275,17 @@ fn create_market_is_bounded_by_max_markets() {
 // --- set_market_params -----------------------------------------------------------------------
 
 #[test]
-fn new_params_apply_from_the_next_block() {
+fn new_params_apply_from_the_next_block_and_clamp_the_price() {
 	build_and_execute(|| {
 		let id = create(params(dual_ascent(1)));
 		submit(1, id, DemandCurve::Quantity { x: fixed(300) }, 1_000 * UNIT);
 		run_to_block(3);
 		let price_before = Markets::<Test>::get(id).unwrap().price;
-		assert!(price_before > FixedU128::zero());
+		assert!(price_before > ratio(1, 100));
+		assert_ok!(ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(1), id));
 
+		// Without bids, the price bounds may change; the price is clamped into them at once, so
+		// that a settlement before the next step cannot charge more than the new ceiling.
 		let mut capped = params(dual_ascent(1));
 		capped.price_ceiling = ratio(1, 100);
 		assert_ok!(ContractEquilibrium::set_market_params(
@@ -258,12 +300,39 @@ fn new_params_apply_from_the_next_block() {
 				params: capped
 			})
 		);
-		// The price is clamped into the new bounds at once: a settlement before the next step
-		// cannot charge more than the new ceiling.
-		assert!(price_before > ratio(1, 100));
 		assert_eq!(Markets::<Test>::get(id).unwrap().price, ratio(1, 100));
 		run_to_block(4);
-		assert_eq!(Markets::<Test>::get(id).unwrap().price, ratio(1, 100));
+		assert!(Markets::<Test>::get(id).unwrap().price <= ratio(1, 100));
+	});
+}
+
+#[test]
+fn the_contracts_terms_are_fixed_while_bids_hold_them() {
+	build_and_execute(|| {
+		let id = create(params(dual_ascent(10)));
+		submit(1, id, agent(10, 10), 10 * UNIT);
+		// Fees and price bounds price every bid's contracts: they stay while bids exist.
+		for change in [
+			|p: &mut MarketParams<AccountId>| p.fixed_fee = fixed(2),
+			|p: &mut MarketParams<AccountId>| p.unit_fee = fixed(1),
+			|p: &mut MarketParams<AccountId>| p.price_floor = fixed(1),
+			|p: &mut MarketParams<AccountId>| p.price_ceiling = fixed(50),
+		] {
+			let mut changed = params(dual_ascent(10));
+			change(&mut changed);
+			assert_noop!(
+				ContractEquilibrium::set_market_params(RuntimeOrigin::root(), id, changed),
+				Error::<Test>::TermsFixedByBids
+			);
+		}
+		// Capacity, step rule, epoch length, tolerance and payee may change at any time.
+		let mut retuned = params(newton());
+		retuned.capacity = fixed(3);
+		retuned.epoch_length = 4;
+		retuned.tolerance = ratio(1, 10);
+		retuned.payee = TREASURY;
+		assert_ok!(ContractEquilibrium::set_market_params(RuntimeOrigin::root(), id, retuned));
+		run_to_block(12);
 	});
 }
 
@@ -291,43 +360,48 @@ fn set_market_params_checks_origin_market_and_params() {
 // --- submit_demand ---------------------------------------------------------------------------
 
 #[test]
-fn submit_demand_holds_budget_and_deposit() {
+fn submit_demand_escrows_every_epochs_budget_and_holds_the_deposit() {
 	build_and_execute(|| {
 		let id = create(params(dual_ascent(10)));
 		let free_before = Balances::balance(&1);
-		submit(1, id, agent(10, 10), 50 * UNIT);
-		assert_eq!(held(HoldReason::BidBudget, 1), 50 * UNIT);
-		assert_eq!(held(HoldReason::BidDeposit, 1), DEPOSIT);
-		assert_eq!(Balances::balance(&1), free_before - 50 * UNIT - DEPOSIT);
-		let bids = Bids::<Test>::get(id);
-		assert_eq!(bids.len(), 1);
-		assert_eq!(bids[0].curve, agent(10, 10));
+		let escrow_before = escrow_account_balance();
+		submit_for(1, id, agent(10, 10), 5 * UNIT, 3);
+		assert_eq!(escrow_of(id, 1), 15 * UNIT);
+		assert_eq!(escrow_account_balance() - escrow_before, 15 * UNIT);
+		assert_eq!(deposit_held(1), DEPOSIT);
+		assert_eq!(Balances::balance(&1), free_before - 15 * UNIT - DEPOSIT);
+		let bid = Bids::<Test>::get(id, 1).unwrap();
+		assert_eq!((bid.order.curve, bid.order.from, bid.order.until), (agent(10, 10), 0, 3));
+		assert_eq!(Books::<Test>::get(id).unwrap().counted, 1);
 		assert_eq!(
 			last_event(),
 			RuntimeEvent::ContractEquilibrium(Event::DemandSubmitted {
 				market: id,
 				who: 1,
 				curve: agent(10, 10),
-				budget: 50 * UNIT,
+				budget: 5 * UNIT,
 				counts_from: 0,
+				counts_until: 3,
 			})
 		);
 	});
 }
 
 #[test]
-fn resubmitting_replaces_the_curve_and_adjusts_the_budget() {
+fn resubmitting_while_open_replaces_the_order_at_once() {
 	build_and_execute(|| {
 		let id = create(params(dual_ascent(10)));
-		submit(1, id, agent(10, 10), 50 * UNIT);
-		submit(1, id, DemandCurve::Quantity { x: fixed(3) }, 80 * UNIT);
-		assert_eq!(held(HoldReason::BidBudget, 1), 80 * UNIT);
-		submit(1, id, DemandCurve::Quantity { x: fixed(3) }, 20 * UNIT);
-		assert_eq!(held(HoldReason::BidBudget, 1), 20 * UNIT);
-		assert_eq!(held(HoldReason::BidDeposit, 1), DEPOSIT);
-		let bids = Bids::<Test>::get(id);
-		assert_eq!(bids.len(), 1);
-		assert_eq!(bids[0].curve, DemandCurve::Quantity { x: fixed(3) });
+		submit_for(1, id, agent(10, 10), 50 * UNIT, 2);
+		submit_for(1, id, DemandCurve::Quantity { x: fixed(3) }, 80 * UNIT, 1);
+		assert_eq!(escrow_of(id, 1), 80 * UNIT);
+		submit_for(1, id, DemandCurve::Quantity { x: fixed(3) }, 20 * UNIT, 3);
+		assert_eq!(escrow_of(id, 1), 60 * UNIT);
+		assert_eq!(deposit_held(1), DEPOSIT);
+		let bid = Bids::<Test>::get(id, 1).unwrap();
+		assert_eq!(bid.order.curve, DemandCurve::Quantity { x: fixed(3) });
+		assert_eq!(bid.next, None);
+		assert_eq!(Books::<Test>::get(id).unwrap().bids, 1);
+		assert_eq!(Books::<Test>::get(id).unwrap().counted, 1);
 	});
 }
 
@@ -337,28 +411,37 @@ fn submit_demand_rejects_bad_input_by_name() {
 		let id = create(params(dual_ascent(10)));
 		let signed = RuntimeOrigin::signed(1);
 		let cases = [
-			(id + 1, agent(10, 10), 10 * UNIT, Error::<Test>::UnknownMarket),
-			(id, agent(0, 10), 10 * UNIT, Error::<Test>::AlphaOutOfRange),
-			(id, agent(2_000_000, 10), 10 * UNIT, Error::<Test>::AlphaOutOfRange),
-			(id, agent(10, 0), 10 * UNIT, Error::<Test>::BetaOutOfRange),
+			(id + 1, agent(10, 10), 10 * UNIT, 1, Error::<Test>::UnknownMarket),
+			(id, agent(0, 10), 10 * UNIT, 1, Error::<Test>::AlphaOutOfRange),
+			(id, agent(2_000_000, 10), 10 * UNIT, 1, Error::<Test>::AlphaOutOfRange),
+			(id, agent(10, 0), 10 * UNIT, 1, Error::<Test>::BetaOutOfRange),
 			(
 				id,
 				DemandCurve::Quantity { x: fixed(2_000_000_000) },
 				10 * UNIT,
+				1,
 				Error::<Test>::QuantityOutOfRange,
 			),
-			(id, agent(10, 10), DEPOSIT - 1, Error::<Test>::BudgetBelowDeposit),
-			(id, agent(10, 10), 2 * ENDOWMENT, Error::<Test>::InsufficientBalance),
+			(id, agent(10, 10), DEPOSIT - 1, 1, Error::<Test>::BudgetBelowDeposit),
+			(id, agent(10, 10), UNIT, 0, Error::<Test>::EpochsOutOfRange),
+			(id, agent(10, 10), UNIT, EPOCHS + 1, Error::<Test>::EpochsOutOfRange),
+			(id, agent(10, 10), ENDOWMENT, 2, Error::<Test>::InsufficientBalance),
 		];
-		for (market, curve, budget, error) in cases {
+		for (market, curve, budget, epochs, error) in cases {
 			assert_noop!(
-				ContractEquilibrium::submit_demand(signed.clone(), market, curve, budget),
+				ContractEquilibrium::submit_demand(signed.clone(), market, curve, budget, epochs),
 				error
 			);
 		}
 		assert_noop!(
-			ContractEquilibrium::submit_demand(RuntimeOrigin::root(), id, agent(10, 10), UNIT),
+			ContractEquilibrium::submit_demand(RuntimeOrigin::root(), id, agent(10, 10), UNIT, 1),
 			DispatchError::BadOrigin
+		);
+		// A replacement the bidder cannot afford changes nothing either.
+		submit_for(1, id, agent(10, 10), UNIT, 1);
+		assert_noop!(
+			ContractEquilibrium::submit_demand(signed, id, agent(10, 10), ENDOWMENT / 2, 2),
+			Error::<Test>::InsufficientBalance
 		);
 	});
 }
@@ -371,7 +454,13 @@ fn submit_demand_is_bounded_by_max_bidders() {
 			submit(who, id, agent(10, 10), UNIT);
 		}
 		assert_noop!(
-			ContractEquilibrium::submit_demand(RuntimeOrigin::signed(65), id, agent(10, 10), UNIT),
+			ContractEquilibrium::submit_demand(
+				RuntimeOrigin::signed(65),
+				id,
+				agent(10, 10),
+				UNIT,
+				1
+			),
 			Error::<Test>::TooManyBidders
 		);
 		// A bidder already in the market may still replace its bid.
@@ -379,10 +468,10 @@ fn submit_demand_is_bounded_by_max_bidders() {
 	});
 }
 
-// --- withdraw_demand -------------------------------------------------------------------------
+// --- withdraw_demand and settle_bid ----------------------------------------------------------
 
 #[test]
-fn withdraw_demand_checks_market_bid_and_repeat() {
+fn withdrawing_while_open_leaves_at_once_refunded() {
 	build_and_execute(|| {
 		let id = create(params(dual_ascent(10)));
 		assert_noop!(
@@ -393,64 +482,138 @@ fn withdraw_demand_checks_market_bid_and_repeat() {
 			ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(1), id),
 			Error::<Test>::NoDemand
 		);
+		assert_noop!(
+			ContractEquilibrium::withdraw_demand(RuntimeOrigin::root(), id),
+			DispatchError::BadOrigin
+		);
+		let before = Balances::balance(&1);
 		submit(1, id, agent(10, 10), UNIT);
+		assert_ok!(ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(1), id));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::ContractEquilibrium(Event::DemandWithdrawn {
+				market: id,
+				who: 1,
+				released: EPOCHS as u128 * UNIT + DEPOSIT,
+			})
+		);
+		assert_eq!(Balances::balance(&1), before);
+		assert_eq!(Bids::<Test>::get(id, 1), None);
+		assert_eq!(Books::<Test>::get(id), Some(Book::default()));
+	});
+}
+
+#[test]
+fn withdrawing_while_sealed_pays_for_the_epoch_then_leaves() {
+	build_and_execute(|| {
+		let id = create(pinned_at(fixed(1)));
+		// τ = 0.5, μ = 1: agent (α 10, β 0.5) demands 10/2 − 1 = 4 units for 1.5·4 + 1 = 7.
+		let total_before = Balances::total_balance(&1);
+		submit(1, id, agent(10, 5), 100 * UNIT);
+		run_to_block(7);
 		assert_ok!(ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(1), id));
 		assert_eq!(
 			last_event(),
 			RuntimeEvent::ContractEquilibrium(Event::DemandWithdrawalScheduled {
 				market: id,
-				who: 1
+				who: 1,
+				leaves_after: 0,
 			})
 		);
+		// Only epoch 0's budget stays in escrow.
+		assert_eq!(escrow_of(id, 1), 100 * UNIT);
 		assert_noop!(
 			ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(1), id),
 			Error::<Test>::AlreadyWithdrawing
 		);
+		run_to_block(11);
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(0, fixed(4), 7 * UNIT)]);
+		assert!(pallet_events().contains(&Event::DemandWithdrawn {
+			market: id,
+			who: 1,
+			released: 93 * UNIT + DEPOSIT,
+		}));
+		assert_eq!(Bids::<Test>::get(id, 1), None);
+		assert_eq!(deposit_held(1), 0);
+		assert_eq!(Balances::total_balance(&1), total_before - 7 * UNIT);
+	});
+}
+
+#[test]
+fn settle_bid_charges_what_each_epoch_cost_and_refunds_the_rest() {
+	build_and_execute(|| {
+		let id = create(pinned_at(fixed(1)));
+		submit_for(1, id, agent(10, 5), 10 * UNIT, 3);
 		assert_noop!(
-			ContractEquilibrium::withdraw_demand(RuntimeOrigin::root(), id),
+			ContractEquilibrium::settle_bid(RuntimeOrigin::signed(2), id, 1),
+			Error::<Test>::NothingToSettle
+		);
+		assert_noop!(
+			ContractEquilibrium::settle_bid(RuntimeOrigin::signed(2), id, 2),
+			Error::<Test>::NoDemand
+		);
+		assert_noop!(
+			ContractEquilibrium::settle_bid(RuntimeOrigin::root(), id, 1),
 			DispatchError::BadOrigin
 		);
+		let payee_before = Balances::balance(&PAYEE);
+		let treasury_before = Balances::balance(&TREASURY);
+		run_to_block(21);
+		// Two epochs settled: the payee and the treasury were paid at each settlement, from
+		// escrow, before the bid itself was touched.
+		assert_eq!(Balances::balance(&PAYEE) - payee_before, 8 * UNIT);
+		assert_eq!(Balances::balance(&TREASURY) - treasury_before, 6 * UNIT);
+		assert_eq!(escrow_of(id, 1), 30 * UNIT);
+		let free_before = Balances::balance(&1);
+		// Anyone may settle it.
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(0, fixed(4), 7 * UNIT), (1, fixed(4), 7 * UNIT)]);
+		// Each epoch's unspent 3 tokens come back; epoch 2's budget stays in escrow.
+		assert_eq!(escrow_of(id, 1), 10 * UNIT);
+		assert_eq!(Balances::balance(&1) - free_before, 6 * UNIT);
+		assert_eq!(Clearings::<Test>::iter_prefix(id).count(), 0, "no record is needed any more");
+		// After its last epoch the order has ended: settling removes the bid.
+		run_to_block(31);
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(2, fixed(4), 7 * UNIT)]);
+		assert_eq!(Bids::<Test>::get(id, 1), None);
+		assert_eq!(Books::<Test>::get(id).unwrap().bids, 0);
+		assert_eq!(Balances::balance(&1), free_before + 6 * UNIT + 3 * UNIT + DEPOSIT);
+		// The order left the book with its last epoch.
+		run_to_block(32);
+		assert_eq!(Markets::<Test>::get(id).unwrap().aggregate_demand, FixedU128::zero());
 	});
 }
 
 #[test]
-fn a_withdrawing_bid_pays_for_its_epoch_then_leaves_with_its_holds() {
+fn resubmitting_while_sealed_settles_the_old_order_first() {
 	build_and_execute(|| {
-		let id = create(params(dual_ascent(10)));
-		// α = 10, β = 1, τ = 0.5 at μ = 0: x = 10/1.5 − 1.
-		submit(1, id, agent(10, 10), 100 * UNIT);
-		assert_ok!(ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(1), id));
-		let total_before = Balances::total_balance(&1);
-		run_to_block(11);
-		let paid = match pallet_events().into_iter().find(|e| matches!(e, Event::BidSettled { .. }))
-		{
-			Some(Event::BidSettled { payment, allocation, .. }) => {
-				assert!(allocation > FixedU128::zero());
-				payment
-			},
-			_ => panic!("the bid was settled"),
-		};
-		assert!(paid > 0);
-		assert!(pallet_events().iter().any(|e| matches!(
-			e,
-			Event::DemandWithdrawn { market: 0, who: 1, released } if *released == 100 * UNIT - paid + DEPOSIT
-		)));
-		assert!(Bids::<Test>::get(id).is_empty());
-		assert_eq!(held(HoldReason::BidBudget, 1), 0);
-		assert_eq!(held(HoldReason::BidDeposit, 1), 0);
-		assert_eq!(Balances::total_balance(&1), total_before - paid);
-	});
-}
-
-#[test]
-fn resubmitting_cancels_a_pending_withdrawal() {
-	build_and_execute(|| {
-		let id = create(params(dual_ascent(10)));
-		submit(1, id, agent(10, 10), 10 * UNIT);
-		assert_ok!(ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(1), id));
-		submit(1, id, agent(10, 10), 10 * UNIT);
-		run_to_block(11);
-		assert_eq!(Bids::<Test>::get(id).len(), 1);
+		let id = create(pinned_at(fixed(1)));
+		submit(1, id, agent(10, 5), 10 * UNIT);
+		run_to_block(6);
+		submit_for(1, id, DemandCurve::Quantity { x: fixed(2) }, 5 * UNIT, 2);
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::ContractEquilibrium(Event::DemandSubmitted {
+				market: id,
+				who: 1,
+				curve: DemandCurve::Quantity { x: fixed(2) },
+				budget: 5 * UNIT,
+				counts_from: 1,
+				counts_until: 3,
+			})
+		);
+		// Epoch 0's old budget and the new order's two epochs are escrowed.
+		assert_eq!(escrow_of(id, 1), 20 * UNIT);
+		run_to_block(21);
+		settle(id, 1);
+		// Epoch 0 with the old order (4 units), epoch 1 with the new one (2 units for 4).
+		assert_eq!(settlements_of(1), vec![(0, fixed(4), 7 * UNIT), (1, fixed(2), 4 * UNIT)]);
+		let bid = Bids::<Test>::get(id, 1).unwrap();
+		assert_eq!(bid.order.curve, DemandCurve::Quantity { x: fixed(2) });
+		assert_eq!(bid.next, None);
+		assert_eq!(bid.escrow, 5 * UNIT);
 	});
 }
 
@@ -462,7 +625,7 @@ fn each_block_steps_each_market_once_and_reports_it() {
 		let first = create(params(dual_ascent(1)));
 		let second = create(params(dual_ascent(1)));
 		// 150 units of price-insensitive demand against m = 100, backed by a budget that pays
-		// for them: L = 150²/(B − g) ≈ 2.25 < 1/η, so η = 0.01 and Δμ = 0.01 · 50.
+		// for them: the book's steepest cell is far below 1/η, so η = 0.01 and Δμ = 0.01 · 50.
 		submit(1, first, DemandCurve::Quantity { x: fixed(150) }, 10_000 * UNIT);
 		run_to_block(2);
 		assert_eq!(Markets::<Test>::get(first).unwrap().price, ratio(1, 2));
@@ -503,10 +666,10 @@ fn the_price_never_leaves_its_bounds() {
 		bounded.price_ceiling = fixed(3);
 		let id = create(bounded);
 		submit(1, id, DemandCurve::Quantity { x: fixed(1_000) }, 10_000 * UNIT);
-		run_to_block(20);
+		run_to_block(5);
 		assert_eq!(Markets::<Test>::get(id).unwrap().price, fixed(3));
 		submit(1, id, DemandCurve::Quantity { x: fixed(1) }, 10_000 * UNIT);
-		run_to_block(40);
+		run_to_block(20);
 		assert_eq!(Markets::<Test>::get(id).unwrap().price, fixed(2));
 	});
 }
@@ -554,11 +717,10 @@ fn both_rules_reach_the_clearing_price_and_newton_is_faster() {
 // --- epoch settlement ------------------------------------------------------------------------
 
 #[test]
-fn settlement_allocates_demand_and_splits_the_payment() {
+fn settlement_pays_out_from_escrow_and_records_the_epoch() {
 	build_and_execute(|| {
 		let id = create(pinned_at(fixed(1)));
-		// τ = 0.5, μ = 1: agent (α 10, β 0.5) demands 10/2 − 1 = 4, pays 1.5·4 + 1 = 7 tokens:
-		// 4 to the payee, 3 to the treasury.
+		// 4 units at μ = 1: 4 tokens to the payee, 1.5·4 + 1 − 4 = 3 to the treasury.
 		submit(1, id, agent(10, 5), 100 * UNIT);
 		let issuance = Balances::total_issuance();
 		let payee_before = Balances::balance(&PAYEE);
@@ -566,28 +728,21 @@ fn settlement_allocates_demand_and_splits_the_payment() {
 		run_to_block(11);
 		assert_eq!(Balances::balance(&PAYEE) - payee_before, 4 * UNIT);
 		assert_eq!(Balances::balance(&TREASURY) - treasury_before, 3 * UNIT);
-		assert_eq!(held(HoldReason::BidBudget, 1), 93 * UNIT);
-		assert_eq!(Bids::<Test>::get(id)[0].budget, 93 * UNIT);
 		assert_eq!(Balances::total_issuance(), issuance);
-		assert!(pallet_events().contains(&Event::BidSettled {
-			market: id,
-			epoch: 0,
-			who: 1,
-			allocation: fixed(4),
-			payment: 7 * UNIT,
-		}));
 		let outcome = EpochOutcomes::<Test>::get(id, 0).unwrap();
-		assert_eq!(outcome.price, fixed(1));
+		assert_eq!(outcome.clearing.price, fixed(1));
 		assert_eq!(outcome.total_allocated, fixed(4));
+		assert_eq!(outcome.demand, fixed(4));
 		assert_eq!(outcome.total_paid, 7 * UNIT);
-		assert_eq!(outcome.bidders, 1);
-		assert_eq!(outcome.participation, Perbill::one());
-		assert_eq!(outcome.fairness, Perbill::one());
-		// Surplus: 10·ln 5 − 0.5·4.
-		assert!((outcome.total_surplus.to_float() - (10.0 * 5f64.ln() - 2.0)).abs() < 1e-9);
+		assert_eq!((outcome.bidders, outcome.participants), (1, 1));
+		assert_eq!(outcome.capacity, fixed(100));
 		assert!(pallet_events().contains(&Event::EpochSettled { market: id, epoch: 0, outcome }));
 		let market = Markets::<Test>::get(id).unwrap();
 		assert_eq!((market.epoch, market.epoch_start), (1, 11));
+		assert_eq!(Clearings::<Test>::get(id, 0).unwrap().unsettled, 1);
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(0, fixed(4), 7 * UNIT)]);
+		assert_eq!(Balances::total_issuance(), issuance);
 	});
 }
 
@@ -604,18 +759,13 @@ fn rationing_keeps_allocations_within_capacity() {
 		run_to_block(11);
 		let outcome = EpochOutcomes::<Test>::get(id, 0).unwrap();
 		assert!(outcome.total_allocated <= fixed(10));
-		assert!(abs_diff(outcome.total_allocated, fixed(10)) <= FixedU128::from_inner(2));
-		let settled: Vec<FixedU128> = pallet_events()
-			.into_iter()
-			.filter_map(|e| match e {
-				Event::BidSettled { allocation, .. } => Some(allocation),
-				_ => None,
-			})
-			.collect();
-		assert_eq!(settled.len(), 2);
-		assert!(
-			abs_diff(settled[1], settled[0].saturating_add(settled[0])) <= FixedU128::from_inner(2)
-		);
+		assert!(abs_diff(outcome.total_allocated, fixed(10)) <= FixedU128::from_inner(100));
+		settle(id, 1);
+		let first = settlements_of(1)[0].1;
+		settle(id, 2);
+		let second = settlements_of(2)[0].1;
+		assert!(first + second <= fixed(10));
+		assert!(abs_diff(second, first + first) <= FixedU128::from_inner(100));
 	});
 }
 
@@ -623,41 +773,29 @@ fn rationing_keeps_allocations_within_capacity() {
 fn an_allocation_shrinks_to_what_the_budget_pays() {
 	build_and_execute(|| {
 		let id = create(pinned_at(fixed(1)));
-		// Wants 4 units for 7 tokens but holds 4 tokens: (4 − g)/(μ + τ) = 3/1.5 = 2 units.
-		submit(1, id, agent(10, 5), 4 * UNIT);
-		run_to_block(11);
-		assert!(pallet_events().contains(&Event::BidSettled {
-			market: id,
-			epoch: 0,
-			who: 1,
-			allocation: fixed(2),
-			payment: 4 * UNIT,
-		}));
-		assert_eq!(held(HoldReason::BidBudget, 1), 0);
-		// With nothing left, the bid no longer counts as demand, nor is it charged.
-		run_to_block(12);
-		assert_eq!(Markets::<Test>::get(id).unwrap().aggregate_demand, FixedU128::zero());
+		// Wants 4 units for 7 tokens but pays at most 4: (4 − g)/(μ + τ) = 3/1.5 = 2 units.
+		submit_for(1, id, agent(10, 5), 4 * UNIT, 2);
 		run_to_block(21);
-		assert!(pallet_events().contains(&Event::BidSettled {
-			market: id,
-			epoch: 1,
-			who: 1,
-			allocation: FixedU128::zero(),
-			payment: 0,
-		}));
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(0, fixed(2), 4 * UNIT), (1, fixed(2), 4 * UNIT)]);
 	});
 }
 
 #[test]
-fn a_budget_below_the_fixed_fee_gets_nothing() {
+fn a_budget_at_or_below_the_fixed_fee_gets_nothing_and_pays_nothing() {
 	build_and_execute(|| {
 		let mut market = params(dual_ascent(10));
 		market.fixed_fee = fixed(5);
 		let id = create(market);
-		submit(1, id, agent(10, 5), 2 * UNIT);
+		submit_for(1, id, agent(10, 5), 5 * UNIT, 1);
+		run_to_block(2);
+		assert_eq!(Markets::<Test>::get(id).unwrap().aggregate_demand, FixedU128::zero());
 		run_to_block(11);
 		assert_eq!(EpochOutcomes::<Test>::get(id, 0).unwrap().total_paid, 0);
-		assert_eq!(held(HoldReason::BidBudget, 1), 2 * UNIT);
+		let before = Balances::balance(&1);
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(0, FixedU128::zero(), 0)]);
+		assert_eq!(Balances::balance(&1), before + 5 * UNIT + DEPOSIT);
 	});
 }
 
@@ -686,19 +824,21 @@ fn honest_market(rule: StepRule) -> MarketId {
 	for who in 1..=20u64 {
 		let alpha = 5 + (who as u32 * 7) % 16;
 		let beta_tenths = 5 + (u128::from(who) * 13) % 46;
-		submit(who, id, agent(alpha, beta_tenths), 10_000 * UNIT);
+		submit(who, id, agent(alpha, beta_tenths), 1_000 * UNIT);
 	}
 	id
 }
 
-/// What the honest bidders (accounts 1..=20) were allocated and paid in the last block's
-/// settlement.
-fn honest_settlement() -> (FixedU128, Balance) {
-	pallet_events().into_iter().fold((FixedU128::zero(), 0), |(units, paid), event| match event {
-		Event::BidSettled { who, allocation, payment, .. } if who <= 20 => {
-			(units.saturating_add(allocation), paid + payment)
-		},
-		_ => (units, paid),
+/// What the honest bidders (accounts 1..=20) were allocated and paid for epoch 0.
+fn honest_settlement(id: MarketId) -> (FixedU128, Balance) {
+	(1..=20u64).fold((FixedU128::zero(), 0), |(units, paid), who| {
+		settle(id, who);
+		settlements_of(who)
+			.into_iter()
+			.filter(|(epoch, _, _)| *epoch == 0)
+			.fold((units, paid), |(units, paid), (_, allocation, payment)| {
+				(units + allocation, paid + payment)
+			})
 	})
 }
 
@@ -714,7 +854,7 @@ fn honest_outcome(
 	run_to_block(10);
 	let price = Markets::<Test>::get(id).unwrap().price;
 	run_to_block(11);
-	let (units, paid) = honest_settlement();
+	let (units, paid) = honest_settlement(id);
 	(price, units, paid)
 }
 
@@ -731,15 +871,10 @@ fn an_unbacked_report_neither_moves_the_price_nor_takes_capacity() {
 			// 10⁹ units reported with the smallest budget allowed (the deposit, 0.1 EQ < g),
 			// while the book is open: the report counts, for what it pays.
 			let report = DemandCurve::Quantity { x: FixedU128::from_u32(1_000_000_000) };
-			submit(attacker, id, report, DEPOSIT);
+			submit_for(attacker, id, report, DEPOSIT, 1);
 		});
-		assert!(pallet_events().contains(&Event::BidSettled {
-			market: 0,
-			epoch: 0,
-			who: attacker,
-			allocation: FixedU128::zero(),
-			payment: 0,
-		}));
+		settle(0, attacker);
+		assert_eq!(settlements_of(attacker), vec![(0, FixedU128::zero(), 0)]);
 		assert_eq!(Balances::total_balance(&attacker), before);
 		outcome
 	});
@@ -754,14 +889,11 @@ fn a_bid_placed_and_withdrawn_in_the_last_block_is_not_settled() {
 		let before = Balances::balance(&sniper);
 		let outcome = honest_outcome(9, |id| {
 			// The block before settlement: the book is sealed.
-			submit(sniper, id, DemandCurve::Quantity { x: fixed(20) }, 10_000 * UNIT);
-			assert_eq!(Bids::<Test>::get(id).last().unwrap().counted_from, 1);
+			submit(sniper, id, DemandCurve::Quantity { x: fixed(20) }, 1_000 * UNIT);
+			assert_eq!(Bids::<Test>::get(id, sniper).unwrap().order.from, 1);
 			assert_ok!(ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(sniper), id));
-			assert!(Bids::<Test>::get(id).iter().all(|bid| bid.bidder != sniper));
+			assert_eq!(Bids::<Test>::get(id, sniper), None);
 		});
-		assert!(!pallet_events()
-			.iter()
-			.any(|event| matches!(event, Event::BidSettled { who, .. } if *who == sniper)));
 		assert_eq!(Balances::balance(&sniper), before);
 		outcome
 	});
@@ -774,15 +906,16 @@ fn a_bid_placed_in_the_sealed_half_counts_from_the_next_epoch() {
 		let id = honest_market(newton());
 		run_to_block(9);
 		let report = DemandCurve::Quantity { x: fixed(20) };
-		submit(21, id, report, 10_000 * UNIT);
+		submit_for(21, id, report, 1_000 * UNIT, 2);
 		assert_eq!(
 			last_event(),
 			RuntimeEvent::ContractEquilibrium(Event::DemandSubmitted {
 				market: id,
 				who: 21,
 				curve: report,
-				budget: 10_000 * UNIT,
+				budget: 1_000 * UNIT,
 				counts_from: 1,
+				counts_until: 3,
 			})
 		);
 		run_to_block(11);
@@ -790,46 +923,42 @@ fn a_bid_placed_in_the_sealed_half_counts_from_the_next_epoch() {
 		assert_eq!(EpochOutcomes::<Test>::get(id, 0).unwrap().bidders, 20);
 		run_to_block(21);
 		assert_eq!(EpochOutcomes::<Test>::get(id, 1).unwrap().bidders, 21);
-		assert!(pallet_events().iter().any(|event| matches!(
-			event,
-			Event::BidSettled { who: 21, allocation, .. } if !allocation.is_zero()
-		)));
+		settle(id, 21);
+		let settled = settlements_of(21);
+		assert_eq!(settled.len(), 1);
+		assert_eq!(settled[0].0, 1);
+		assert!(!settled[0].1.is_zero());
 	});
 }
 
 #[test]
 fn cutting_the_budget_in_the_sealed_half_does_not_dodge_the_payment() {
-	let settle = |cut: bool| {
+	let settle_with = |cut: bool| {
 		build_and_execute(|| {
 			let id = honest_market(newton());
 			submit(21, id, DemandCurve::Quantity { x: fixed(5) }, 1_000 * UNIT);
 			run_to_block(9);
 			if cut {
-				submit(21, id, DemandCurve::Quantity { x: fixed(5) }, DEPOSIT);
-				// Both budgets are held until the epoch has settled.
-				assert_eq!(held(HoldReason::BidBudget, 21), 1_000 * UNIT + DEPOSIT);
+				submit_for(21, id, DemandCurve::Quantity { x: fixed(5) }, DEPOSIT, 1);
+				// The old order's epoch and the new order are both escrowed.
+				assert_eq!(escrow_of(id, 21), 1_000 * UNIT + DEPOSIT);
 			}
 			run_to_block(11);
-			let payment = pallet_events()
-				.into_iter()
-				.find_map(|event| match event {
-					Event::BidSettled { who: 21, payment, .. } => Some(payment),
-					_ => None,
-				})
-				.unwrap();
+			settle(id, 21);
+			let payment = settlements_of(21)[0].2;
 			if cut {
-				// From epoch 1 the cut budget applies; the old one's remainder was released.
-				let bid = Bids::<Test>::get(id).into_iter().find(|bid| bid.bidder == 21).unwrap();
-				assert_eq!(bid.budget, DEPOSIT);
-				assert_eq!(bid.next, NextOrder::Keep);
-				assert_eq!(held(HoldReason::BidBudget, 21), DEPOSIT);
+				// From epoch 1 the cut budget applies.
+				let bid = Bids::<Test>::get(id, 21).unwrap();
+				assert_eq!(bid.order.budget, DEPOSIT);
+				assert_eq!(bid.next, None);
+				assert_eq!(bid.escrow, DEPOSIT);
 			}
 			payment
 		})
 	};
-	let full = settle(false);
+	let full = settle_with(false);
 	assert!(full > 5 * UNIT, "5 units at μ* > 0.5 plus fees: {full}");
-	assert_eq!(settle(true), full);
+	assert_eq!(settle_with(true), full);
 }
 
 #[test]
@@ -861,9 +990,9 @@ fn a_bidder_that_locks_its_balance_still_pays() {
 	use frame_support::traits::{LockableCurrency, WithdrawReasons};
 	build_and_execute(|| {
 		let id = create(pinned_at(fixed(1)));
-		submit(1, id, agent(10, 5), 100 * UNIT);
+		submit_for(1, id, agent(10, 5), 100 * UNIT, 2);
 		// As conviction voting does with a delegation of everything: a lock on the whole balance
-		// (a lock also freezes held funds).
+		// (a lock also freezes held funds). The budgets are in escrow already.
 		<Balances as LockableCurrency<AccountId>>::set_lock(
 			*b"pyconvot",
 			&1,
@@ -874,28 +1003,59 @@ fn a_bidder_that_locks_its_balance_still_pays() {
 		let treasury_before = Balances::balance(&TREASURY);
 		run_to_block(11);
 		// x = 4 at μ = 1: 4 tokens to the payee, 3 to the treasury, as without the lock.
-		assert!(pallet_events().contains(&Event::BidSettled {
-			market: id,
-			epoch: 0,
-			who: 1,
-			allocation: fixed(4),
-			payment: 7 * UNIT,
-		}));
 		assert_eq!(Balances::balance(&PAYEE) - payee_before, 4 * UNIT);
 		assert_eq!(Balances::balance(&TREASURY) - treasury_before, 3 * UNIT);
-		assert_eq!(held(HoldReason::BidBudget, 1), 93 * UNIT);
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(0, fixed(4), 7 * UNIT)]);
+		assert_eq!(escrow_of(id, 1), 100 * UNIT);
 	});
 }
 
 #[test]
-fn governance_closes_a_market_and_refunds_every_bid() {
+fn an_agent_whose_value_does_not_cover_g_neither_counts_nor_pays() {
 	build_and_execute(|| {
-		let id = create(params(dual_ascent(10)));
+		let id = create(pinned_at(fixed(1)));
+		// τ = 0.5, μ = 1, g = 1: agent (α 2, β 0.1) would want 2/1.6 − 1 = 0.25 units, worth
+		// 2·ln 1.25 − 0.025 ≈ 0.42 to it, for 1.5·0.25 + 1 = 1.375: the paper's agent stays out,
+		// and so does the chain's.
+		submit(1, id, DemandCurve::LogUtility { alpha: fixed(2), beta: ratio(1, 10) }, 100 * UNIT);
+		run_to_block(2);
+		assert_eq!(Markets::<Test>::get(id).unwrap().aggregate_demand, FixedU128::zero());
+		run_to_block(11);
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(0, FixedU128::zero(), 0)]);
+	});
+}
+
+#[test]
+fn a_rationed_bidder_pays_for_its_share_of_the_contract_only() {
+	build_and_execute(|| {
+		let mut market = pinned_at(fixed(1));
+		market.capacity = fixed(2);
+		let id = create(market);
+		// Two agents each want 4 units for 7 tokens at μ = 1; capacity 2 rations them to a
+		// quarter: each gets 1 unit and pays a quarter of its contract, 1.75 tokens — the fixed
+		// fee included, so the rationed allocation is still worth what it costs.
+		submit(1, id, agent(10, 5), 100 * UNIT);
+		submit(2, id, agent(10, 5), 100 * UNIT);
+		run_to_block(11);
+		settle(id, 1);
+		let (_, allocation, payment) = settlements_of(1)[0];
+		assert_eq!(allocation, fixed(1));
+		assert_eq!(payment, 1_750_000_000_000);
+		// α·ln(1 + x) − β·x = 10·ln 2 − 0.5 ≈ 6.43 ≥ 1.75.
+		let value = 10.0 * 2f64.ln() - 0.5;
+		assert!(value >= payment as f64 / UNIT as f64);
+	});
+}
+
+#[test]
+fn governance_closes_a_market_and_every_bid_is_settled_and_refunded() {
+	build_and_execute(|| {
+		let id = create(pinned_at(fixed(1)));
 		submit(1, id, agent(10, 5), 100 * UNIT);
 		submit(2, id, DemandCurve::Quantity { x: fixed(3) }, 50 * UNIT);
 		run_to_block(11);
-		let paid_1 = 100 * UNIT - held(HoldReason::BidBudget, 1);
-		assert!(paid_1 > 0, "the first epoch settled and charged");
 		assert!(EpochOutcomes::<Test>::contains_key(id, 0));
 
 		assert_noop!(
@@ -911,17 +1071,11 @@ fn governance_closes_a_market_and_refunds_every_bid() {
 			last_event(),
 			RuntimeEvent::ContractEquilibrium(Event::MarketClosed { market: id, bids: 2 })
 		);
-		for who in [1, 2] {
-			assert_eq!(held(HoldReason::BidBudget, who), 0);
-			assert_eq!(held(HoldReason::BidDeposit, who), 0);
-		}
-		assert_eq!(Balances::balance(&1), ENDOWMENT - paid_1);
 		assert!(!Markets::<Test>::contains_key(id));
-		assert!(Bids::<Test>::get(id).is_empty());
-		assert_eq!(EpochOutcomes::<Test>::iter_prefix(id).count(), 0);
 		assert_eq!(Markets::<Test>::count(), 0);
+		assert_eq!(EpochOutcomes::<Test>::iter_prefix(id).count(), 0);
 		assert_noop!(
-			ContractEquilibrium::submit_demand(RuntimeOrigin::signed(3), id, agent(10, 5), UNIT),
+			ContractEquilibrium::submit_demand(RuntimeOrigin::signed(3), id, agent(10, 5), UNIT, 1),
 			Error::<Test>::UnknownMarket
 		);
 		assert_noop!(
@@ -929,6 +1083,18 @@ fn governance_closes_a_market_and_refunds_every_bid() {
 			Error::<Test>::UnknownMarket
 		);
 		run_to_block(30);
+		// Epoch 0 settled before the close: each bid pays for it and gets the rest back.
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(0, fixed(4), 7 * UNIT)]);
+		assert_eq!(Balances::balance(&1), ENDOWMENT - 7 * UNIT);
+		assert_ok!(ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(2), id));
+		assert_eq!(Balances::balance(&2), ENDOWMENT - (1_500_000_000_000 * 3 + UNIT));
+		for who in [1, 2] {
+			assert_eq!(deposit_held(who), 0);
+		}
+		assert!(!Books::<Test>::contains_key(id));
+		assert!(!ClosedMarkets::<Test>::contains_key(id));
+		assert_eq!(Clearings::<Test>::iter_prefix(id).count(), 0);
 	});
 }
 
@@ -980,115 +1146,45 @@ fn no_allocation_is_paid_with_nothing() {
 		let id = create(market);
 		submit(1, id, DemandCurve::Quantity { x: ratio(1, 10_000_000) }, UNIT);
 		run_to_block(11);
-		// The payment rounds up to a whole planck: before, the allocation was free.
-		assert!(pallet_events().contains(&Event::BidSettled {
-			market: id,
-			epoch: 0,
-			who: 1,
-			allocation: ratio(1, 10_000_000),
-			payment: 1,
-		}));
+		settle(id, 1);
+		// The payment rounds up to a whole planck.
+		assert_eq!(settlements_of(1), vec![(0, ratio(1, 10_000_000), 1)]);
 	});
 }
 
 #[test]
-fn a_bid_counted_in_the_price_pays_for_its_allocation() {
-	build_and_execute(|| {
-		let id = create(pinned_at(fixed(1)));
-		// τ = 0.5, μ = 1, g = 1: agent (α 2, β 0.1) wants 2/1.6 − 1 = 0.25 units, worth
-		// 2·ln 1.25 − 0.025 ≈ 0.42 to it, for a payment of 1.5·0.25 + 1 = 1.375. Its demand
-		// counted in the price, so it is allocated and pays: a settlement veto would let such
-		// curves raise the price for free (see docs/mechanism.md).
-		submit(1, id, DemandCurve::LogUtility { alpha: fixed(2), beta: ratio(1, 10) }, 100 * UNIT);
-		run_to_block(11);
-		assert!(pallet_events().contains(&Event::BidSettled {
-			market: id,
-			epoch: 0,
-			who: 1,
-			allocation: ratio(1, 4),
-			payment: 1_375_000_000_000,
-		}));
-	});
+fn the_per_block_work_never_reads_a_bid() {
+	// The hook prices and settles from the book alone: with every bid record erased from
+	// storage it posts the same prices and pays out the same amounts. (Its weight is flat in the
+	// number of bids: see the benchmarks.)
+	let run = |erase: bool| {
+		new_test_ext().execute_with(|| {
+			use frame_support::traits::Hooks;
+			let id = honest_market(newton());
+			if erase {
+				let _ = Bids::<Test>::clear_prefix(id, u32::MAX, None);
+			}
+			let mut prices = Vec::new();
+			for block in 2..=21u64 {
+				System::set_block_number(block);
+				ContractEquilibrium::on_initialize(block);
+				prices.push(Markets::<Test>::get(id).unwrap().price);
+			}
+			(prices, Balances::balance(&PAYEE), Balances::balance(&TREASURY))
+		})
+	};
+	let kept = run(false);
+	assert!(kept.1 > ENDOWMENT, "the payee was paid");
+	assert_eq!(run(true), kept);
 }
 
 #[test]
-fn migration_from_version_0_keeps_every_bid_and_outcome() {
-	use crate::migrations::v1::{BidV0, EpochOutcomeV0, MigrateV0ToV1};
-	use codec::Encode;
-	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
-	new_test_ext().execute_with(|| {
-		// Version-0 state: two markets, bids (one withdrawing) held as version 0 held them, an
-		// outcome per market, no market count.
-		let first = create(params(dual_ascent(10)));
-		let second = create(params(newton()));
-		submit(1, first, agent(10, 5), 100 * UNIT);
-		submit(2, first, DemandCurve::Quantity { x: fixed(3) }, 50 * UNIT);
-		submit(3, second, agent(12, 8), 70 * UNIT);
-		let v0_bids = |market: MarketId, withdrawing: AccountId| {
-			Bids::<Test>::get(market)
-				.into_iter()
-				.map(|bid| BidV0 {
-					bidder: bid.bidder,
-					curve: bid.curve,
-					budget: bid.budget,
-					deposit: bid.deposit,
-					withdrawing: bid.bidder == withdrawing,
-				})
-				.collect::<Vec<_>>()
-		};
-		let put =
-			|key: Vec<u8>, value: Vec<u8>| frame_support::storage::unhashed::put_raw(&key, &value);
-		put(Bids::<Test>::hashed_key_for(first), v0_bids(first, 2).encode());
-		put(Bids::<Test>::hashed_key_for(second), v0_bids(second, 0).encode());
-		let outcome = EpochOutcomeV0::<Balance> {
-			price: ratio(3, 2),
-			total_allocated: fixed(40),
-			total_surplus: fixed(7),
-			fairness: Perbill::from_percent(90),
-			participation: Perbill::one(),
-			bidders: 2,
-			total_paid: 9 * UNIT,
-		};
-		put(EpochOutcomes::<Test>::hashed_key_for(first, 0), outcome.encode());
-		put(EpochOutcomes::<Test>::hashed_key_for(second, 0), outcome.encode());
-		frame_support::storage::unhashed::kill(&Markets::<Test>::counter_storage_final_key());
-		StorageVersion::new(0).put::<ContractEquilibrium>();
-		assert_eq!(Markets::<Test>::count(), 0);
-
-		#[cfg(feature = "try-runtime")]
-		let state = <MigrateV0ToV1<Test> as OnRuntimeUpgrade>::pre_upgrade().unwrap();
-		MigrateV0ToV1::<Test>::on_runtime_upgrade();
-		#[cfg(feature = "try-runtime")]
-		<MigrateV0ToV1<Test> as OnRuntimeUpgrade>::post_upgrade(state).unwrap();
-
-		assert_eq!(ContractEquilibrium::on_chain_storage_version(), StorageVersion::new(1));
-		assert_eq!(Markets::<Test>::count(), 2);
-		let bids = Bids::<Test>::get(first);
-		assert_eq!(bids.len(), 2);
-		assert_eq!((bids[0].counted_from, &bids[0].next), (0, &NextOrder::Keep));
-		assert_eq!((bids[1].counted_from, &bids[1].next), (0, &NextOrder::Withdraw));
-		assert_eq!(bids[1].budget, 50 * UNIT);
-		let migrated = EpochOutcomes::<Test>::get(first, 0).unwrap();
-		assert_eq!((migrated.total_paid, migrated.capacity), (9 * UNIT, fixed(100)));
-		ContractEquilibrium::do_try_state().unwrap();
-		// A second run does nothing.
-		MigrateV0ToV1::<Test>::on_runtime_upgrade();
-		assert_eq!(Bids::<Test>::get(first), bids);
-		// The withdrawing bid leaves at the end of the epoch, refunded.
-		run_to_block(11);
-		assert_eq!(Bids::<Test>::get(first).len(), 1);
-		assert_eq!(held(HoldReason::BidBudget, 2), 0);
-	});
-}
-
-// --- runtime API views -----------------------------------------------------------------------
-
-#[test]
-fn views_report_market_equilibrium_and_quotes() {
+fn views_report_market_equilibrium_bids_and_quotes() {
 	build_and_execute(|| {
 		assert_eq!(ContractEquilibrium::market_view(0), None);
 		assert_eq!(ContractEquilibrium::equilibrium_view(0), None);
 		assert_eq!(ContractEquilibrium::quote_view(0, agent(10, 10)), None);
+		assert_eq!(ContractEquilibrium::bid_view(0, 1), None);
 
 		let mut market = params(newton());
 		market.capacity = fixed(4);
@@ -1098,9 +1194,10 @@ fn views_report_market_equilibrium_and_quotes() {
 		assert_eq!(view.bidders, 1);
 		assert_eq!(view.market.params, market);
 
-		// α = 10, β = 0.5, τ = 0.5, m = 4: 10/(1 + μ*) − 1 = 4 → μ* = 1.
+		// α = 10, β = 0.5, τ = 0.5, m = 4: 10/(1 + μ*) − 1 = 4 → μ* = 1, up to the grid's
+		// interpolation.
 		let equilibrium = ContractEquilibrium::equilibrium_view(id).unwrap();
-		assert!(abs_diff(equilibrium.clearing_price, fixed(1)) <= FixedU128::from_inner(10));
+		assert!(abs_diff(equilibrium.clearing_price, fixed(1)) <= ratio(1, 1_000));
 		assert_eq!(equilibrium.distance, equilibrium.clearing_price);
 		assert_eq!(equilibrium.excess_demand, FixedI128::from_u32(5));
 
@@ -1113,6 +1210,95 @@ fn views_report_market_equilibrium_and_quotes() {
 		run_to_block(30);
 		let equilibrium = ContractEquilibrium::equilibrium_view(id).unwrap();
 		assert!(equilibrium.distance <= ratio(1, 1_000_000_000));
+		let bid = ContractEquilibrium::bid_view(id, 1).unwrap();
+		assert_eq!(bid.bid.settled_to, 0);
+		assert!(abs_diff(bid.unsettled_allocation, fixed(8)) <= ratio(1, 1_000));
+		settle(id, 1);
+		let charged: Balance = settlements_of(1).iter().map(|(_, _, payment)| payment).sum();
+		assert_eq!(charged, bid.unsettled_payment);
+	});
+}
+
+// --- migration -------------------------------------------------------------------------------
+
+#[test]
+fn migration_from_version_1_escrows_every_budget_and_builds_the_book() {
+	use crate::migrations::v2::{BidV1, BidsV1, EpochOutcomeV1, MigrateV1ToV2, NextOrderV1};
+	use codec::Encode;
+	use frame_support::traits::{
+		fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
+	new_test_ext().execute_with(|| {
+		let id = create(pinned_at(fixed(1)));
+		run_to_block(7);
+		// Version 1 state, sealed half of epoch 0: bidder 1 counts, bidder 2 counts and asked for
+		// a replacement, bidder 3 counts and is withdrawing, bidder 4 was placed while sealed.
+		let reason = |reason| RuntimeHoldReason::ContractEquilibrium(reason);
+		let old = vec![
+			(1, agent(10, 5), 100 * UNIT, 0, NextOrderV1::Keep),
+			(
+				2,
+				agent(10, 5),
+				30 * UNIT,
+				0,
+				NextOrderV1::Replace { curve: DemandCurve::Quantity { x: fixed(2) }, budget: 9 * UNIT },
+			),
+			(3, DemandCurve::Quantity { x: fixed(1) }, 5 * UNIT, 0, NextOrderV1::Withdraw),
+			(4, agent(12, 5), 20 * UNIT, 1, NextOrderV1::Keep),
+		];
+		let mut bids = Vec::new();
+		for (who, curve, budget, counted_from, next) in old {
+			let replacement = match next {
+				NextOrderV1::Replace { budget, .. } => budget,
+				_ => 0,
+			};
+			assert_ok!(Balances::hold(&reason(HoldReason::BidBudget), &who, budget + replacement));
+			assert_ok!(Balances::hold(&reason(HoldReason::BidDeposit), &who, DEPOSIT));
+			bids.push(BidV1 { bidder: who, curve, budget, deposit: DEPOSIT, counted_from, next });
+		}
+		BidsV1::<Test>::insert(id, bids);
+		let outcome = EpochOutcomeV1 {
+			price: fixed(1),
+			total_allocated: fixed(4),
+			total_surplus: fixed(14),
+			fairness: Perbill::one(),
+			participation: Perbill::from_percent(50),
+			bidders: 2,
+			total_paid: 7 * UNIT,
+			capacity: fixed(100),
+		};
+		frame_support::storage::unhashed::put_raw(
+			&EpochOutcomes::<Test>::hashed_key_for(id, 0u32),
+			&outcome.encode(),
+		);
+		StorageVersion::new(1).put::<ContractEquilibrium>();
+
+		// `try_on_runtime_upgrade` runs the pre- and post-upgrade checks, `try_state` included.
+		MigrateV1ToV2::<Test>::try_on_runtime_upgrade(true).expect("the upgrade checks pass");
+		assert_eq!(ContractEquilibrium::on_chain_storage_version(), 2);
+		assert_eq!(Books::<Test>::get(id).unwrap().bids, 4);
+		assert_eq!(Books::<Test>::get(id).unwrap().counted, 3);
+		assert_eq!(escrow_of(id, 1), 100 * UNIT);
+		assert_eq!(escrow_of(id, 2), 39 * UNIT);
+		let second = Bids::<Test>::get(id, 2).unwrap();
+		assert_eq!(second.next.map(|next| (next.from, next.until, next.budget)), Some((1, 2, 9 * UNIT)));
+		assert_eq!(Bids::<Test>::get(id, 4).unwrap().order.from, 1);
+		let migrated = EpochOutcomes::<Test>::get(id, 0).unwrap();
+		assert_eq!((migrated.clearing.price, migrated.participants), (fixed(1), 1));
+		// Running it again does nothing.
+		let bids_before: Vec<_> = Bids::<Test>::iter().collect();
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Bids::<Test>::iter().collect::<Vec<_>>(), bids_before);
+
+		// The migrated bids settle like any other.
+		run_to_block(21);
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(0, fixed(4), 7 * UNIT)]);
+		settle(id, 2);
+		assert_eq!(settlements_of(2), vec![(0, fixed(4), 7 * UNIT), (1, fixed(2), 4 * UNIT)]);
+		settle(id, 3);
+		assert_eq!(Bids::<Test>::get(id, 3), None);
+		ContractEquilibrium::do_try_state().expect("invariants hold");
 	});
 }
 
@@ -1145,11 +1331,15 @@ mod properties {
 	/// What a stranger or governance may do between blocks.
 	#[derive(Clone, Debug)]
 	enum Action {
-		/// Bidder `who` places or replaces a demand with a budget of `budget` tokens.
-		Submit { who: u64, curve: DemandCurve, budget: u128 },
+		/// Bidder `who` places or replaces an order with a budget of `budget` tenths of a token
+		/// per epoch for `epochs` epochs.
+		Submit { who: u64, curve: DemandCurve, budget: u128, epochs: u32 },
 		/// Bidder `who` withdraws.
 		Withdraw { who: u64 },
-		/// Governance sets a new capacity, fixed fee (tenths), price ceiling and epoch length.
+		/// Anyone settles `who`'s bid.
+		Settle { who: u64 },
+		/// Governance sets a new capacity and epoch length, and, while the market holds no
+		/// bids, a new fixed fee (tenths) and price ceiling.
 		SetParams { capacity: u32, fixed_fee_tenths: u128, ceiling: u32, epoch_length: u32 },
 		/// Governance closes the market and opens a new one.
 		CloseAndReopen,
@@ -1168,9 +1358,10 @@ mod properties {
 
 	fn action() -> impl Strategy<Value = Action> {
 		prop_oneof![
-			4 => (1u64..=8, any_curve(), prop_oneof![Just(0u128), 0u128..=5, 5u128..=5_000])
-				.prop_map(|(who, curve, budget)| Action::Submit { who, curve, budget }),
+			4 => (1u64..=8, any_curve(), prop_oneof![Just(0u128), 0u128..=5, 5u128..=5_000], 0u32..=9)
+				.prop_map(|(who, curve, budget, epochs)| Action::Submit { who, curve, budget, epochs }),
 			2 => (1u64..=8).prop_map(|who| Action::Withdraw { who }),
+			2 => (1u64..=8).prop_map(|who| Action::Settle { who }),
 			1 => (1u32..=80, 0u128..=30, 1u32..=20, 1u32..=12).prop_map(
 				|(capacity, fixed_fee_tenths, ceiling, epoch_length)| {
 					Action::SetParams { capacity, fixed_fee_tenths, ceiling, epoch_length }
@@ -1184,10 +1375,11 @@ mod properties {
 	proptest! {
 		#![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
 
-		/// Random sequences of submissions (tiny, huge and zero budgets, attackers' curves),
-		/// withdrawals, parameter changes and closures: every invariant holds after every block
-		/// (`run_to_block` runs `try_state`), total issuance never changes, a failed call
-		/// changes nothing, and once every market is closed nothing stays held.
+		/// Random sequences of orders (tiny, huge and zero budgets, attackers' curves, any
+		/// number of epochs), withdrawals, settlements by anyone, parameter changes and
+		/// closures: every invariant holds after every block (`run_to_block` runs `try_state`)
+		/// and every action, total issuance never changes, a failed call changes nothing, and
+		/// once every market is closed and every bid settled nothing stays held or escrowed.
 		#[test]
 		fn random_actions_keep_every_invariant(
 			actions in prop::collection::vec(action(), 1..60usize),
@@ -1197,13 +1389,14 @@ mod properties {
 				let mut market = params(rule);
 				market.epoch_length = 5;
 				let mut id = create(market.clone());
+				let mut markets = vec![id];
 				let issuance = Balances::total_issuance();
 				for action in actions {
 					match action {
-						Action::Submit { who, curve, budget } => {
+						Action::Submit { who, curve, budget, epochs } => {
 							let _ = frame_support::storage::with_storage_layer(|| {
 								ContractEquilibrium::submit_demand(
-									RuntimeOrigin::signed(who), id, curve, budget * UNIT / 10,
+									RuntimeOrigin::signed(who), id, curve, budget * UNIT / 10, epochs,
 								)
 							});
 						},
@@ -1212,20 +1405,30 @@ mod properties {
 								ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(who), id)
 							});
 						},
+						Action::Settle { who } => {
+							let _ = frame_support::storage::with_storage_layer(|| {
+								ContractEquilibrium::settle_bid(RuntimeOrigin::signed(9), id, who)
+							});
+						},
 						Action::SetParams { capacity, fixed_fee_tenths, ceiling, epoch_length } => {
-							market.capacity = fixed(capacity);
-							market.epoch_length = epoch_length;
-							market.fixed_fee = ratio(fixed_fee_tenths, 10);
-							market.price_ceiling = fixed(ceiling);
+							let mut next = market.clone();
+							next.capacity = fixed(capacity);
+							next.epoch_length = epoch_length;
+							if Books::<Test>::get(id).unwrap().bids == 0 {
+								next.fixed_fee = ratio(fixed_fee_tenths, 10);
+								next.price_ceiling = fixed(ceiling);
+							}
 							prop_assert!(ContractEquilibrium::set_market_params(
-								RuntimeOrigin::root(), id, market.clone(),
+								RuntimeOrigin::root(), id, next.clone(),
 							).is_ok());
+							market = next;
 							let price = Markets::<Test>::get(id).unwrap().price;
 							prop_assert!(price <= market.price_ceiling);
 						},
 						Action::CloseAndReopen => {
 							prop_assert!(ContractEquilibrium::close_market(RuntimeOrigin::root(), id).is_ok());
 							id = create(market.clone());
+							markets.push(id);
 						},
 						Action::Advance { blocks } => run_to_block(System::block_number() + blocks),
 					}
@@ -1235,18 +1438,27 @@ mod properties {
 					prop_assert_eq!(Balances::total_issuance(), issuance);
 				}
 				prop_assert!(ContractEquilibrium::close_market(RuntimeOrigin::root(), id).is_ok());
-				for who in 1..=8u64 {
-					prop_assert_eq!(held(HoldReason::BidBudget, who), 0);
-					prop_assert_eq!(held(HoldReason::BidDeposit, who), 0);
+				for market in markets {
+					for who in 1..=8u64 {
+						if Bids::<Test>::contains_key(market, who) {
+							settle(market, who);
+						}
+					}
 				}
+				for who in 1..=8u64 {
+					prop_assert_eq!(deposit_held(who), 0);
+				}
+				prop_assert_eq!(Bids::<Test>::iter().count(), 0);
+				prop_assert_eq!(Clearings::<Test>::iter().count(), 0);
+				prop_assert!(escrow_account_balance() >= Balances::minimum_balance());
 				prop_assert_eq!(Balances::total_issuance(), issuance);
 				Ok(())
 			})?;
 		}
 
 		/// For the paper's random agents, the on-chain price (Newton–secant rule) is within
-		/// tolerance of μ* after 80 blocks, stays in bounds every block (`try_state` runs after
-		/// each), and settlement conserves total issuance.
+		/// tolerance of the book's μ* after 80 blocks, stays in bounds every block (`try_state`
+		/// runs after each), and settlement conserves total issuance.
 		#[test]
 		fn newton_price_converges_and_settlement_conserves_issuance(
 			agents in prop::collection::vec(paper_agent(), 1..=64usize),
@@ -1256,10 +1468,10 @@ mod properties {
 			build_and_execute(|| {
 				let id = create(market_with(newton(), unit_fee, capacity));
 				for (index, curve) in agents.iter().enumerate() {
-					submit(index as u64 + 1, id, *curve, 10_000 * UNIT);
+					submit(index as u64 + 1, id, *curve, 1_000 * UNIT);
 				}
 				let issuance = Balances::total_issuance();
-				run_to_block(81);
+				run_to_block(50);
 				let view = ContractEquilibrium::equilibrium_view(id).unwrap();
 				prop_assert!(view.distance <= ratio(1, 1_000), "distance {:?}", view.distance);
 				prop_assert_eq!(Balances::total_issuance(), issuance);
@@ -1278,16 +1490,16 @@ mod properties {
 			build_and_execute(|| {
 				let id = create(market_with(dual_ascent(100_000), unit_fee, capacity));
 				for (index, curve) in agents.iter().enumerate() {
-					submit(index as u64 + 1, id, *curve, 10_000 * UNIT);
+					submit(index as u64 + 1, id, *curve, 1_000 * UNIT);
 				}
 				let target = ContractEquilibrium::equilibrium_view(id).unwrap().clearing_price;
 				// Fixed-point rounding of S may cross μ* by a few units of 10⁻¹⁸, never more.
 				let target_with_rounding = target.saturating_add(FixedU128::from_inner(1_000));
 				let mut price = Markets::<Test>::get(id).unwrap().price;
-				for block in 2..=60u64 {
+				for block in 2..=50u64 {
 					run_to_block(block);
 					let next = Markets::<Test>::get(id).unwrap().price;
-					// Settlement does not change demand here (budgets are ample), so μ* is fixed.
+					// Budgets are per epoch and orders last 8 epochs: demand, and μ*, are fixed.
 					prop_assert!(
 						next >= price && next <= target_with_rounding,
 						"{:?} → {:?}, μ* {:?}", price, next, target

@@ -1,9 +1,10 @@
 //! The pallet's stored and reported types.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use contract_equilibrium_primitives::{DemandCurve, FixedI128, FixedU128, MarketParams, Perbill};
+use contract_equilibrium_primitives::{
+	BookTotals, Clearing, DemandCurve, FixedI128, FixedU128, MarketParams,
+};
 use scale_info::TypeInfo;
-use sp_runtime::traits::{Saturating, Zero};
 
 /// A market's identifier: markets are numbered from zero in order of creation.
 pub type MarketId = u32;
@@ -31,25 +32,6 @@ pub struct Market<AccountId, BlockNumber> {
 	pub epoch_start: BlockNumber,
 }
 
-/// What happens to a bid once the epoch under way has settled.
-#[derive(
-	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
-)]
-pub enum NextOrder<Balance> {
-	/// The bid stays as it is.
-	Keep,
-	/// The bid is replaced: from the next epoch it demands by `curve` with `budget`, which is
-	/// held already, in full; what is left of the old budget is then released.
-	Replace {
-		/// The new demand curve.
-		curve: DemandCurve,
-		/// The new budget, held since the replacement was asked for.
-		budget: Balance,
-	},
-	/// The bid leaves: it is removed and its holds released.
-	Withdraw,
-}
-
 impl<AccountId, BlockNumber: sp_runtime::traits::AtLeast32BitUnsigned + Copy>
 	Market<AccountId, BlockNumber>
 {
@@ -65,53 +47,83 @@ impl<AccountId, BlockNumber: sp_runtime::traits::AtLeast32BitUnsigned + Copy>
 	}
 }
 
-/// A bidder's standing demand in a market.
-///
-/// An epoch of `L` blocks is open for its first `⌊L/2⌋` blocks and sealed for the rest. While
-/// it is open, bids placed or replaced count at once (in the rest of its price steps and in its
-/// settlement). Once it is sealed, a new bid counts from the next epoch and a replacement takes
-/// effect when the next epoch starts, after this one has settled with the old bid. So the price
-/// takes at least `⌈L/2⌉` steps on exactly the bids the epoch settles. A withdrawal always waits
-/// for the settlement of the epoch in which the bid counted.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
-pub struct Bid<AccountId, Balance> {
-	/// Who bids.
-	pub bidder: AccountId,
+/// A market's order book in aggregate: the sums of the contracts of the bids that count in the
+/// epoch under way, on the market's price grid (see `contract_equilibrium_primitives::book`).
+#[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct Book {
+	/// The contracts of the orders that count in the epoch under way.
+	pub totals: BookTotals,
+	/// How many orders count in the epoch under way.
+	pub counted: u32,
+	/// How many bids the market holds (counted, waiting to count, or ended and not yet
+	/// settled).
+	pub bids: u32,
+	/// The last epoch the market settled before governance closed it; `None` while it is open.
+	pub closed_after: Option<EpochIndex>,
+}
+
+/// What changes in a market's book when one of its epochs starts: orders that start counting
+/// and orders that stop.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct BookChange {
+	/// The contracts of the orders that start counting.
+	pub entering: BookTotals,
+	/// The contracts of the orders that stop counting.
+	pub leaving: BookTotals,
+	/// How many orders start counting.
+	pub entering_count: u32,
+	/// How many orders stop counting.
+	pub leaving_count: u32,
+}
+
+/// An order's terms: how it demands, what it may pay per epoch, and the epochs it counts in.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct OrderTerms<Balance> {
 	/// How the bidder demands.
 	pub curve: DemandCurve,
-	/// What is left of the budget, held from the bidder's balance: the most the bidder can
-	/// still be charged. Each settlement draws its payment from it, and the bid counts only as
-	/// far as it pays.
+	/// The most the order pays in one epoch, `g` included, in the token's smallest unit.
 	pub budget: Balance,
+	/// The first epoch it counts in.
+	pub from: EpochIndex,
+	/// The first epoch it no longer counts in: it counts in `from .. until`.
+	pub until: EpochIndex,
+	/// The first grid index at which it takes no part (see
+	/// `contract_equilibrium_primitives::GridOrder`), fixed when the order was placed.
+	pub exit: u16,
+}
+
+impl<Balance> OrderTerms<Balance> {
+	/// Whether the order counts in epoch `epoch`.
+	pub fn counts_in(&self, epoch: EpochIndex) -> bool {
+		self.from <= epoch && epoch < self.until
+	}
+}
+
+/// A bidder's orders in a market, with the escrow that pays for them.
+///
+/// An epoch of `L` blocks is open for its first `⌊L/2⌋` blocks and sealed for the rest. While
+/// it is open, orders placed, replaced or withdrawn take effect at once (in the rest of the
+/// epoch's price steps and in its settlement). Once it is sealed, a change takes effect when the
+/// next epoch starts: an order that counts still settles the epoch under way, and pays for it.
+///
+/// The bid is settled lazily: each epoch's outcome is recorded for the market as a whole (a
+/// [`Clearing`]), and the bid's allocation and payment for the epochs it counted in are worked
+/// out from those records whenever it is next touched — by its bidder (a new order, a
+/// withdrawal) or by anyone ([`crate::Pallet::settle_bid`]).
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct Bid<Balance> {
+	/// The order in force, or the last one.
+	pub order: OrderTerms<Balance>,
+	/// An order placed while the book was sealed, to replace `order` from the next epoch.
+	pub next: Option<OrderTerms<Balance>>,
+	/// The epochs before this one are settled.
+	pub settled_to: EpochIndex,
+	/// What the pallet's escrow holds for this bid: the budgets of the epochs not yet settled.
+	pub escrow: Balance,
 	/// The storage deposit held while the bid exists.
 	pub deposit: Balance,
-	/// The first epoch the bid counts in.
-	pub counted_from: EpochIndex,
-	/// What happens to the bid once the epoch under way has settled.
-	pub next: NextOrder<Balance>,
-}
-
-impl<AccountId, Balance> Bid<AccountId, Balance> {
-	/// Whether the bid counts in epoch `epoch`.
-	pub fn counts_in(&self, epoch: EpochIndex) -> bool {
-		self.counted_from <= epoch
-	}
-
-	/// The budget held for a pending replacement, if any.
-	pub fn replacement_budget(&self) -> Option<&Balance> {
-		match &self.next {
-			NextOrder::Replace { budget, .. } => Some(budget),
-			_ => None,
-		}
-	}
-}
-
-impl<AccountId, Balance: Saturating + Zero + Copy> Bid<AccountId, Balance> {
-	/// Everything held as budget for this bid: what is left of its budget plus a pending
-	/// replacement's.
-	pub fn held_budget(&self) -> Balance {
-		self.budget.saturating_add(self.replacement_budget().copied().unwrap_or_else(Zero::zero))
-	}
 }
 
 /// What one epoch of a market produced.
@@ -119,23 +131,29 @@ impl<AccountId, Balance: Saturating + Zero + Copy> Bid<AccountId, Balance> {
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct EpochOutcome<Balance> {
-	/// The price the epoch settled at, in tokens per unit.
-	pub price: FixedU128,
-	/// `Σ x`: the units allocated, never above capacity.
+	/// How the epoch settled: its price and the weights every bid is settled with.
+	pub clearing: Clearing,
+	/// `S̃(μ)`: the demand counted at the price, in units.
+	pub demand: FixedU128,
+	/// The units allocated, never above capacity.
 	pub total_allocated: FixedU128,
-	/// The efficiency of the allocation: `Σ α·ln(1 + x) − β·x` over log-utility bidders, in
-	/// tokens.
-	pub total_surplus: FixedU128,
-	/// `1 − Gini` of the allocations over all bidders.
-	pub fairness: Perbill,
-	/// The share of bidders who received an allocation.
-	pub participation: Perbill,
-	/// The number of bidders settled.
+	/// How many orders counted.
 	pub bidders: u32,
-	/// What bidders paid in all, in the token's smallest unit.
+	/// How many of them received an allocation.
+	pub participants: u32,
+	/// What was paid out to the payee and the fee destination, in the token's smallest unit.
 	pub total_paid: Balance,
 	/// `m`: the capacity the epoch had, in units (`total_allocated` never exceeds it).
 	pub capacity: FixedU128,
+}
+
+/// An epoch's clearing, kept while some bid that counted in it is not settled yet.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct ClearingRecord {
+	/// How the epoch settled.
+	pub clearing: Clearing,
+	/// How many bids that counted in the epoch are not settled for it yet.
+	pub unsettled: u32,
 }
 
 /// The state of a market as the runtime API reports it.
@@ -171,4 +189,15 @@ pub struct QuoteView<Balance> {
 	pub payment: FixedU128,
 	/// The same payment in the token's smallest unit.
 	pub payment_in_balance: Balance,
+}
+
+/// A bid as the runtime API reports it: as stored, with what settling it now would charge.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct BidView<Balance> {
+	/// The bid as stored.
+	pub bid: Bid<Balance>,
+	/// The units it has been allocated in the epochs settled for the market but not yet for it.
+	pub unsettled_allocation: FixedU128,
+	/// What it owes for those epochs, in the token's smallest unit.
+	pub unsettled_payment: Balance,
 }
