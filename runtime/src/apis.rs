@@ -227,6 +227,13 @@ impl_runtime_apis! {
 		) -> Option<pallet_contract_equilibrium::QuoteView<Balance>> {
 			ContractEquilibrium::quote_view(market, curve)
 		}
+
+		fn bid(
+			market: pallet_contract_equilibrium::MarketId,
+			who: AccountId,
+		) -> Option<pallet_contract_equilibrium::BidView<Balance>> {
+			ContractEquilibrium::bid_view(market, who)
+		}
 	}
 
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {

@@ -28,8 +28,12 @@ pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
 /// at a price of zero (≈ 54 units), so the price must rise to ration it (to μ* ≈ 1.32 EQ).
 pub const DEMO_CAPACITY: u32 = 20;
 
-/// The demo market's budget per bidder: 50 000 EQ, enough for thousands of epochs.
-pub const DEMO_BUDGET: Balance = 50_000 * UNIT;
+/// The demo market's budget per bidder and epoch: 100 EQ, far more than an epoch costs.
+pub const DEMO_BUDGET: Balance = 100 * UNIT;
+
+/// How many epochs the demo market's genesis orders last: the most an order may (256
+/// one-minute epochs, about four hours); bidders place new orders to stay longer.
+pub const DEMO_EPOCHS: u32 = 256;
 
 /// The demo market ("compute"): the paper's dual-ascent price rule, one-minute epochs of ten
 /// 6-second blocks, a unit fee of 0.1 EQ and a fixed fee of 0.5 EQ per epoch, prices between 0
@@ -73,8 +77,8 @@ struct ChainSetup {
 	track_timings: TrackTimings,
 	/// Markets created at genesis.
 	markets: Vec<MarketParams<AccountId>>,
-	/// Demands placed in them at genesis: `(market, bidder, curve, budget)`.
-	demands: Vec<(MarketId, AccountId, DemandCurve, Balance)>,
+	/// Orders placed in them at genesis: `(market, bidder, curve, budget per epoch, epochs)`.
+	demands: Vec<(MarketId, AccountId, DemandCurve, Balance, u32)>,
 }
 
 /// The genesis state of a chain with the given authorities, endowed accounts and setup.
@@ -128,7 +132,7 @@ pub fn development_config_genesis() -> Value {
 			markets: vec![demo_market()],
 			demands: demo_bidders()
 				.into_iter()
-				.map(|(bidder, curve)| (0, bidder.to_account_id(), curve, DEMO_BUDGET))
+				.map(|(bidder, curve)| (0, bidder.to_account_id(), curve, DEMO_BUDGET, DEMO_EPOCHS))
 				.collect(),
 		},
 	)

@@ -8,7 +8,9 @@
 use codec::Encode;
 use equilibrium_runtime::{
 	configs::TreasuryAccount,
-	genesis_config_presets::{self, demo_bidders, demo_market, DEMO_BUDGET, DEMO_CAPACITY},
+	genesis_config_presets::{
+		self, demo_bidders, demo_market, DEMO_BUDGET, DEMO_CAPACITY, DEMO_EPOCHS,
+	},
 	governance::{
 		origins::Origin as GovernanceOrigin,
 		tracks::{MARKET_ADMIN_TRACK, ROOT_TRACK},
@@ -202,15 +204,13 @@ fn development_preset_starts_the_demo_market_with_binding_capacity() {
 		assert_eq!(market.params, demo_market());
 		assert_eq!(market.price, FixedU128::zero());
 		assert_eq!(
-			pallet_contract_equilibrium::Bids::<Runtime>::get(0).len(),
-			demo_bidders().len()
+			pallet_contract_equilibrium::Books::<Runtime>::get(0).map(|book| book.bids),
+			Some(demo_bidders().len() as u32)
 		);
 		for (bidder, _) in demo_bidders() {
-			let held = Balances::balance_on_hold(
-				&pallet_contract_equilibrium::HoldReason::BidBudget.into(),
-				&account(bidder),
-			);
-			assert_eq!(held, DEMO_BUDGET);
+			let bid = pallet_contract_equilibrium::Bids::<Runtime>::get(0, account(bidder))
+				.expect("a demo bid");
+			assert_eq!(bid.escrow, DEMO_BUDGET * u128::from(DEMO_EPOCHS));
 		}
 		let view = ContractEquilibrium::equilibrium_view(0).unwrap();
 		// Demand at the floor exceeds the capacity, so μ* is above the floor…
@@ -438,19 +438,19 @@ fn market_fees_reach_the_treasury_every_epoch() {
 	});
 }
 
-/// The runtime upgrade that brings version-0 market storage to version 1, run by `Executive`
+/// The runtime upgrade that brings version-1 market storage to version 2, run by `Executive`
 /// with every pre- and post-upgrade check and every pallet's invariants
-/// (`try_runtime_upgrade`), on the demo market after it settled an epoch.
+/// (`try_runtime_upgrade`), on the demo market after it settled an epoch: the version-1 bids
+/// (one list, budgets held) become per-bidder bids with their budgets in escrow.
 #[cfg(feature = "try-runtime")]
 #[test]
-fn the_market_storage_migrates_from_version_0_in_a_runtime_upgrade() {
-	use frame_support::{
-		storage::unhashed,
-		traits::{GetStorageVersion, StorageVersion, UpgradeCheckSelect},
+fn the_market_storage_migrates_from_version_1_in_a_runtime_upgrade() {
+	use frame_support::traits::{
+		fungible::MutateHold, GetStorageVersion, StorageVersion, UpgradeCheckSelect,
 	};
 	use pallet_contract_equilibrium::{
-		migrations::v1::{BidV0, EpochOutcomeV0},
-		Bids, EpochOutcomes, Markets, NextOrder,
+		migrations::v2::{BidV1, BidsV1, NextOrderV1},
+		Bids, Books, EpochOutcomes, HoldReason, Markets,
 	};
 	chain_from_preset("development").execute_with(|| {
 		run_until(20, |events| {
@@ -463,52 +463,74 @@ fn the_market_storage_migrates_from_version_0_in_a_runtime_upgrade() {
 				)
 			})
 		});
-		// Rewrite the state as version 0 stored it: Alice's bid was withdrawing.
-		let bids = Bids::<Runtime>::get(0);
+		// Rewrite the bids as version 1 stored them: one list, budgets held; Alice's bid was
+		// withdrawing.
 		let alice = account(Sr25519Keyring::Alice);
-		let old: Vec<BidV0<AccountId, Balance>> = bids
-			.iter()
-			.map(|bid| BidV0 {
-				bidder: bid.bidder.clone(),
-				curve: bid.curve,
-				budget: bid.budget,
+		let escrow = ContractEquilibrium::escrow_account();
+		let mut old = Vec::new();
+		for (bidder, curve) in demo_bidders() {
+			let who = account(bidder);
+			// Settled first: what is left in escrow is then the bid's own.
+			assert_ok!(ContractEquilibrium::settle_bid(
+				RuntimeOrigin::signed(account(Sr25519Keyring::Bob)),
+				0,
+				who.clone()
+			));
+			let bid = Bids::<Runtime>::take(0, &who).expect("a demo bid");
+			// Give the escrow back and hold it as version 1 did.
+			assert_ok!(<Balances as frame_support::traits::fungible::Mutate<AccountId>>::transfer(
+				&escrow,
+				&who,
+				bid.escrow,
+				frame_support::traits::tokens::Preservation::Preserve,
+			));
+			assert_ok!(Balances::hold(&HoldReason::BidBudget.into(), &who, bid.escrow));
+			old.push(BidV1 {
+				bidder: who.clone(),
+				curve,
+				budget: bid.escrow,
 				deposit: bid.deposit,
-				withdrawing: bid.bidder == alice,
-			})
-			.collect();
-		unhashed::put(&Bids::<Runtime>::hashed_key_for(0), &old);
+				counted_from: 0,
+				next: if who == alice { NextOrderV1::Withdraw } else { NextOrderV1::Keep },
+			});
+		}
+		let _ = pallet_contract_equilibrium::Clearings::<Runtime>::clear_prefix(0, u32::MAX, None);
+		let _ =
+			pallet_contract_equilibrium::BookChanges::<Runtime>::clear_prefix(0, u32::MAX, None);
+		Books::<Runtime>::remove(0);
+		BidsV1::<Runtime>::insert(0, old.clone());
 		let outcome = EpochOutcomes::<Runtime>::get(0, 0).expect("epoch 0 settled");
-		let old_outcome = EpochOutcomeV0 {
-			price: outcome.price,
-			total_allocated: outcome.total_allocated,
-			total_surplus: outcome.total_surplus,
-			fairness: outcome.fairness,
-			participation: outcome.participation,
-			bidders: outcome.bidders,
-			total_paid: outcome.total_paid,
-		};
-		unhashed::put(&EpochOutcomes::<Runtime>::hashed_key_for(0, 0), &old_outcome);
-		unhashed::kill(&Markets::<Runtime>::counter_storage_final_key());
-		StorageVersion::new(0).put::<ContractEquilibrium>();
+		StorageVersion::new(1).put::<ContractEquilibrium>();
+		// (Version 1's outcomes had another layout; the pallet's own test migrates them.)
+		let _ = EpochOutcomes::<Runtime>::clear_prefix(0, u32::MAX, None);
 
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("the upgrade checks pass");
 
-		assert_eq!(ContractEquilibrium::on_chain_storage_version(), StorageVersion::new(1));
+		assert_eq!(ContractEquilibrium::on_chain_storage_version(), StorageVersion::new(2));
 		assert_eq!(Markets::<Runtime>::count(), 1);
-		assert_eq!(EpochOutcomes::<Runtime>::get(0, 0), Some(outcome));
-		let migrated = Bids::<Runtime>::get(0);
-		assert_eq!(migrated.len(), bids.len());
-		for (new, old) in migrated.iter().zip(bids.iter()) {
-			assert_eq!((&new.bidder, new.budget, new.counted_from), (&old.bidder, old.budget, 0));
-			let leaving = new.bidder == alice;
-			assert_eq!(new.next == NextOrder::Withdraw, leaving);
+		assert_eq!(Books::<Runtime>::get(0).map(|book| book.bids), Some(old.len() as u32));
+		for bid in &old {
+			let migrated = Bids::<Runtime>::get(0, &bid.bidder).expect("migrated");
+			assert_eq!((migrated.escrow, migrated.order.curve), (bid.budget, bid.curve));
+			assert!(Balances::balance_on_hold(&HoldReason::BidBudget.into(), &bid.bidder).is_zero());
 		}
-		// The market runs on: Alice leaves, refunded, at the next settlement.
-		run_until(20, |_| Bids::<Runtime>::get(0).len() == bids.len() - 1);
-		assert!(Balances::balance_on_hold(
-			&pallet_contract_equilibrium::HoldReason::BidBudget.into(),
-			&alice
-		)
-		.is_zero());
+		let _ = outcome;
+		// The market runs on: after the epoch, Alice's bid can be settled and leaves, refunded.
+		run_until(20, |events| {
+			events.iter().any(|event| {
+				matches!(
+					event,
+					RuntimeEvent::ContractEquilibrium(
+						pallet_contract_equilibrium::Event::EpochSettled { .. }
+					)
+				)
+			})
+		});
+		assert_ok!(ContractEquilibrium::settle_bid(
+			RuntimeOrigin::signed(account(Sr25519Keyring::Bob)),
+			0,
+			alice.clone()
+		));
+		assert!(Bids::<Runtime>::get(0, &alice).is_none());
 	});
 }

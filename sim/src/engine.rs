@@ -4,7 +4,7 @@
 //! floor, as in the pallet), `μ_t` the price after the step of the `t`-th block.
 
 use crate::rules::PreparedRule;
-use contract_equilibrium_primitives::{fixed::abs_diff, DemandCurve, FixedU128, MarketParams};
+use contract_equilibrium_primitives::{fixed::abs_diff, Demand, FixedU128, MarketParams};
 
 /// How long a run lasts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,9 +29,9 @@ impl RunLength {
 /// price per block, until the horizon or until the price has stayed within `tolerance` of
 /// `target` for `length.settle_window` consecutive prices (and at least `length.min_blocks`
 /// blocks ran).
-pub fn price_path(
+pub fn price_path<D: Demand>(
 	rule: &PreparedRule,
-	curves: &[DemandCurve],
+	curves: &[D],
 	market: &MarketParams<u64>,
 	start: FixedU128,
 	target: FixedU128,
@@ -46,10 +46,10 @@ pub fn price_path(
 
 /// Continues `path` from its last price for up to `length.horizon` more blocks (see
 /// [`price_path`]).
-pub fn extend_path(
+pub fn extend_path<D: Demand>(
 	path: &mut Vec<FixedU128>,
 	rule: &PreparedRule,
-	curves: &[DemandCurve],
+	curves: &[D],
 	market: &MarketParams<u64>,
 	target: FixedU128,
 	tolerance: FixedU128,

@@ -18,7 +18,7 @@
 use contract_equilibrium_primitives::{
 	equilibrium::aggregate_demand,
 	fixed::{div, mul, mul_div},
-	lipschitz_bound, next_price, DemandCurve, FixedU128, MarketParams, Perbill, StepRule,
+	lipschitz_bound, next_price, Demand, DemandCurve, FixedU128, MarketParams, Perbill, StepRule,
 };
 use sp_arithmetic::{traits::Saturating, Rounding};
 
@@ -182,10 +182,11 @@ pub enum PreparedRule {
 
 impl PreparedRule {
 	/// The price after one block, from `price`, for the bids `curves` in `market` (whose own
-	/// `step_rule` is ignored: this rule replaces it).
-	pub fn step(
+	/// `step_rule` is ignored: this rule replaces it). `curves` may be declared curves, orders,
+	/// or a chain's gridded book (`GriddedDemand`).
+	pub fn step<D: Demand>(
 		&self,
-		curves: &[DemandCurve],
+		curves: &[D],
 		market: &MarketParams<u64>,
 		price: FixedU128,
 	) -> FixedU128 {

@@ -1,13 +1,17 @@
 //! The simulator and the real pallet agree: for seeded draws, the pallet driven block by block in
-//! a test externality posts exactly the simulator's prices (`FixedU128` inner values), through a
-//! governance change of τ and the bidders' re-entry decisions, and its epoch outcomes equal the
-//! simulator's settlement.
+//! a test externality posts exactly the prices the simulator's rules step to on the chain's
+//! gridded book of the same bids (`FixedU128` inner values), through a governance change of the
+//! capacity and the bidders' re-entry decisions, and its epoch outcomes equal the primitives'
+//! clearing of that book.
 
 // The runtime macro expands `cfg(feature = "std")` checks into this crate, which has no features.
 #![allow(unexpected_cfgs)]
 // Test arithmetic on small known numbers: overflow would be a test bug and panics loudly.
 #![allow(clippy::arithmetic_side_effects)]
 
+use contract_equilibrium_primitives::{
+	clear, BookTotals, GridOrder, GriddedDemand, Order, PriceGrid,
+};
 use equilibrium_sim::{
 	agents::DrawSeed,
 	engine::{extend_path, price_path, RunLength},
@@ -15,7 +19,6 @@ use equilibrium_sim::{
 	participation::entry_equilibrium,
 	rules::{standard_rules, PreparedRule, RuleSpec},
 	scenarios::Scenario,
-	settlement::settle,
 	DemandCurve, FixedU128, MarketParams,
 };
 use frame_support::{
@@ -23,7 +26,7 @@ use frame_support::{
 	traits::{ConstU128, ConstU32, Hooks},
 };
 use frame_system::EnsureRoot;
-use pallet_contract_equilibrium::{Bids, EpochOutcomes, Markets};
+use pallet_contract_equilibrium::{Books, EpochOutcomes, Markets};
 use sp_runtime::BuildStorage;
 
 type AccountId = u64;
@@ -80,6 +83,7 @@ impl pallet_balances::Config for Test {
 }
 
 frame_support::parameter_types! {
+	pub const MarketPalletId: frame_support::PalletId = frame_support::PalletId(*b"eq/markt");
 	pub const FeeDestination: AccountId = TREASURY;
 }
 
@@ -92,6 +96,8 @@ impl pallet_contract_equilibrium::Config for Test {
 	type BalanceUnit = ConstU128<UNIT>;
 	type BidDeposit = ConstU128<{ UNIT / 10 }>;
 	type MaxBidders = ConstU32<64>;
+	type MaxOrderEpochs = ConstU32<EPOCHS>;
+	type PalletId = MarketPalletId;
 	type MaxMarkets = ConstU32<4>;
 	type EpochHistoryDepth = ConstU32<1_000>;
 	type WeightInfo = ();
@@ -106,21 +112,49 @@ fn new_test_ext() -> sp_io::TestExternalities {
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 		.assimilate_storage(&mut storage)
 		.unwrap();
+	pallet_contract_equilibrium::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext
 }
 
-/// A budget no bidder exhausts in a test: settlement every block never stops a bid counting.
-const BUDGET: Balance = 100_000 * UNIT;
+/// A budget per epoch that never binds: a log-utility agent with α ≤ 20 never spends more than
+/// α + g a block.
+const BUDGET: Balance = 1_000 * UNIT;
+
+/// How many one-block epochs each order lasts: longer than any run.
+const EPOCHS: u32 = 200;
 
 fn account(agent: usize) -> AccountId {
 	agent as AccountId + 1
 }
 
 fn submit(agent: usize, curve: DemandCurve) {
-	ContractEquilibrium::submit_demand(RuntimeOrigin::signed(account(agent)), 0, curve, BUDGET)
-		.expect("the chain accepts the simulator's bids");
+	ContractEquilibrium::submit_demand(
+		RuntimeOrigin::signed(account(agent)),
+		0,
+		curve,
+		BUDGET,
+		EPOCHS,
+	)
+	.expect("the chain accepts the simulator's bids");
+}
+
+/// The chain's book of the bids of `bidders` (indices into `agents`) in `market`.
+fn book(agents: &[DemandCurve], bidders: &[usize], market: &MarketParams<u64>) -> BookTotals {
+	let grid = PriceGrid::of(market);
+	let mut totals = BookTotals::default();
+	for &agent in bidders {
+		let order = Order {
+			curve: agents[agent],
+			budget: FixedU128::from_u32(1_000),
+			fixed_fee: market.fixed_fee,
+		};
+		totals.add(&GridOrder::new(order, market.unit_fee, &grid), &grid);
+	}
+	totals
 }
 
 /// One shocked run: the simulator's path and the pallet's, each `rounds + 1` prices long.
@@ -129,28 +163,30 @@ struct Agreement {
 	on_chain: Vec<FixedU128>,
 }
 
-/// Drives `rule` on replication `seed` of `scenario` for `rounds` blocks, with τ changed to
-/// `fee_after` by governance so that the step of round `shock_round` first sees it, in the
-/// simulator and in the pallet.
+/// Drives `rule` on replication `seed` of `scenario` for `rounds` blocks, with the capacity
+/// changed to `capacity_after` by governance so that the step of round `shock_round` first sees
+/// it, in the simulator (stepping on the chain's gridded book of the bids) and in the pallet.
 fn drive(
 	rule: &RuleSpec,
 	scenario: &Scenario,
 	seed: DrawSeed,
 	shock_round: u32,
 	rounds: u32,
-	fee_after: FixedU128,
+	capacity_after: FixedU128,
 ) -> Agreement {
 	// The simulator.
 	let draw = Draw::new(scenario, seed);
 	let before = draw.market.clone();
-	let after = MarketParams { unit_fee: fee_after, ..before.clone() };
+	let after = MarketParams { capacity: capacity_after, ..before.clone() };
 	let after_entry = entry_equilibrium(&draw.agents, &after);
-	let after_curves = after_entry.curves(&draw.agents);
+	let book_before = book(&draw.agents, &draw.entry.bidders, &before);
+	let book_after = book(&draw.agents, &after_entry.bidders, &after);
+	let gridded = |totals| [GriddedDemand { grid: PriceGrid::of(&before), totals }];
 	let prepared = rule.prepare(&draw.curves, &before);
 	let PreparedRule::Chain(step_rule) = prepared else { panic!("only chain rules run on chain") };
 	let mut simulated = price_path(
 		&prepared,
-		&draw.curves,
+		&gridded(&book_before),
 		&before,
 		before.price_floor,
 		draw.clearing_price(),
@@ -160,7 +196,7 @@ fn drive(
 	extend_path(
 		&mut simulated,
 		&prepared,
-		&after_curves,
+		&gridded(&book_after),
 		&after,
 		after_entry.clearing_price,
 		fine_tolerance(),
@@ -177,8 +213,8 @@ fn drive(
 		let mut prices = vec![Markets::<Test>::get(0).unwrap().price];
 		for round in 1..=rounds {
 			if round == shock_round + 1 {
-				// Between the blocks: governance raises τ, bidders leave and enter.
-				let new_params = MarketParams { unit_fee: fee_after, ..params.clone() };
+				// Between the blocks: governance changes the capacity, bidders leave and enter.
+				let new_params = MarketParams { capacity: capacity_after, ..params.clone() };
 				ContractEquilibrium::set_market_params(RuntimeOrigin::root(), 0, new_params)
 					.unwrap();
 				for &agent in &draw.entry.bidders {
@@ -203,23 +239,34 @@ fn drive(
 		}
 
 		// The epochs the pallet settled: one per block from block 2, at the price posted before
-		// that block's step. Compare the one before the shock and the last one.
+		// that block's step. Compare the one before the shock and the last one with the
+		// primitives' clearing of the same book.
 		let before_shock = shock_round - 1;
 		let last = rounds - 1;
-		for (epoch, bidders, market) in
-			[(before_shock, &draw.entry.bidders, &before), (last, &after_entry.bidders, &after)]
-		{
+		for (epoch, bidders, market, totals) in [
+			(before_shock, &draw.entry.bidders, &before, &book_before),
+			(last, &after_entry.bidders, &after, &book_after),
+		] {
 			let outcome = EpochOutcomes::<Test>::get(0, epoch).expect("a recorded epoch");
 			let price = prices[epoch as usize];
-			assert_eq!(outcome.price, price);
-			let simulated = settle(&draw.agents, bidders, market, price);
-			assert_eq!(outcome.total_allocated, simulated.total_allocated, "epoch {epoch}");
-			assert_eq!(outcome.total_surplus, simulated.surplus, "epoch {epoch}");
-			assert_eq!(outcome.fairness, simulated.bidder_fairness, "epoch {epoch}");
-			assert_eq!(outcome.participation, simulated.bidder_participation, "epoch {epoch}");
+			let (clearing, owed) = clear(
+				&PriceGrid::of(market),
+				totals,
+				market.unit_fee,
+				market.fixed_fee,
+				market.capacity,
+				price,
+			);
+			assert_eq!(outcome.clearing, clearing, "epoch {epoch}");
+			assert_eq!(outcome.total_allocated, owed.allocated, "epoch {epoch}");
+			assert_eq!(outcome.participants, owed.participants, "epoch {epoch}");
 			assert_eq!(outcome.bidders as usize, bidders.len(), "epoch {epoch}");
+			assert!(outcome.total_allocated <= market.capacity);
 		}
-		assert_eq!(Bids::<Test>::get(0).len(), after_entry.bidders.len());
+		assert_eq!(
+			Books::<Test>::get(0).map(|book| book.bids as usize),
+			Some(after_entry.bidders.len())
+		);
 		prices
 	});
 	Agreement { simulated, on_chain }
@@ -234,13 +281,14 @@ fn the_pallet_posts_the_simulators_prices_to_the_last_unit() {
 	let chain_rules: Vec<RuleSpec> =
 		standard_rules().into_iter().filter(RuleSpec::is_chain_code).collect();
 	assert_eq!(chain_rules.len(), 4);
-	let fee_after = FixedU128::from_rational(3, 2);
+	// A capacity shock of +50 %.
+	let raise = FixedU128::from_rational(3, 2);
 	for scenario in [Scenario::binding(), Scenario::tight()] {
 		for replication in 0..2 {
 			let seed = DrawSeed { master: 2510, replication };
 			for rule in &chain_rules {
 				let Agreement { simulated, on_chain } =
-					drive(rule, &scenario, seed, 50, 120, fee_after);
+					drive(rule, &scenario, seed, 50, 120, scenario.market().capacity * raise);
 				assert_eq!(simulated.len(), 121);
 				assert_eq!(
 					inner(&simulated),

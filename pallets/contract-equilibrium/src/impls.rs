@@ -4,9 +4,9 @@ use crate::{
 	pallet::*, types::*, BalanceOf, BidOf, MarketOf, MarketParamsOf, OrderTermsOf, WeightInfo,
 };
 use contract_equilibrium_primitives::{
-	clear, clearing_price, curve::CurveError, equilibrium::aggregate_demand,
-	fixed::abs_diff, next_price, BookTotals, DemandCurve, FixedU128, GridOrder, GriddedDemand,
-	MarketParams, Order, ParamsError, PriceGrid,
+	clear, clearing_price, curve::CurveError, equilibrium::aggregate_demand, fixed::abs_diff,
+	next_price, BookTotals, DemandCurve, FixedU128, GridOrder, GriddedDemand, MarketParams, Order,
+	ParamsError, PriceGrid,
 };
 use frame_support::{
 	defensive,
@@ -354,7 +354,10 @@ impl<T: Config> Pallet<T> {
 
 	/// Moves `bid`'s escrow to what it needs: takes the shortfall from `who`'s free balance or
 	/// refunds the excess. Returns the refund.
-	fn adjust_escrow(who: &T::AccountId, bid: &mut BidOf<T>) -> Result<BalanceOf<T>, DispatchError> {
+	fn adjust_escrow(
+		who: &T::AccountId,
+		bid: &mut BidOf<T>,
+	) -> Result<BalanceOf<T>, DispatchError> {
 		let needed = Self::escrow_needed(bid);
 		if needed > bid.escrow {
 			T::Currency::transfer(
@@ -474,9 +477,8 @@ impl<T: Config> Pallet<T> {
 			None => {
 				ensure!(
 					T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
-						>= deposit.saturating_add(
-							budget.saturating_mul(BalanceOf::<T>::from(epochs))
-						),
+						>= deposit
+							.saturating_add(budget.saturating_mul(BalanceOf::<T>::from(epochs))),
 					Error::<T>::InsufficientBalance
 				);
 				T::Currency::hold(&HoldReason::BidDeposit.into(), &who, deposit)?;
@@ -573,8 +575,7 @@ impl<T: Config> Pallet<T> {
 	/// The per-block work: for every market, settle if its epoch ends, then step the price.
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
 		// The open markets (at most `MaxMarkets`), read once, in the order they were created.
-		let mut markets: alloc::vec::Vec<(MarketId, MarketOf<T>)> =
-			Markets::<T>::iter().collect();
+		let mut markets: alloc::vec::Vec<(MarketId, MarketOf<T>)> = Markets::<T>::iter().collect();
 		markets.sort_unstable_by_key(|(market_id, _)| *market_id);
 		let mut weight = T::WeightInfo::on_initialize_base(markets.len() as u32);
 		for (market_id, mut market) in markets {
@@ -828,7 +829,8 @@ impl<T: Config> Pallet<T> {
 				*deposit = deposit.saturating_add(bid.deposit);
 				for terms in [Some(bid.order), bid.next].into_iter().flatten() {
 					for epoch in terms.from.max(bid.settled_to)..terms.until.min(through) {
-						*needed.entry(epoch).or_insert(0) += 1;
+						let count = needed.entry(epoch).or_insert(0);
+						*count = count.saturating_add(1);
 					}
 				}
 				let (_, unsettled) = Self::unsettled(market_id, &bid, params, through);
@@ -863,7 +865,8 @@ impl<T: Config> Pallet<T> {
 				ensure!(stored == changes, "scheduled book changes differ from the orders");
 				ensure!(
 					stored.keys().all(|epoch| *epoch > through
-						&& *epoch <= through.saturating_add(T::MaxOrderEpochs::get()).saturating_add(1)),
+						&& *epoch
+							<= through.saturating_add(T::MaxOrderEpochs::get()).saturating_add(1)),
 					"a book change outside the epochs ahead"
 				);
 			}

@@ -70,6 +70,10 @@ pub type BidOf<T> = Bid<BalanceOf<T>>;
 /// An order's terms for runtime `T`.
 pub type OrderTermsOf<T> = OrderTerms<BalanceOf<T>>;
 
+/// An order placed at genesis: `(market, bidder, curve, budget per epoch, epochs)`.
+pub type GenesisOrder<T> =
+	(MarketId, <T as frame_system::Config>::AccountId, DemandCurve, BalanceOf<T>, u32);
+
 /// A market's parameters for runtime `T`.
 pub type MarketParamsOf<T> = MarketParams<<T as frame_system::Config>::AccountId>;
 
@@ -212,7 +216,7 @@ pub mod pallet {
 		/// The orders to place: `(market, bidder, curve, budget per epoch, epochs)`. Each
 		/// bidder's budgets are escrowed and its deposit held from its genesis balance, exactly
 		/// as [`Pallet::submit_demand`] does.
-		pub demands: Vec<(MarketId, T::AccountId, DemandCurve, BalanceOf<T>, u32)>,
+		pub demands: Vec<GenesisOrder<T>>,
 	}
 
 	#[pallet::genesis_build]
@@ -455,7 +459,10 @@ pub mod pallet {
 		/// after that.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::withdraw_demand(T::MaxOrderEpochs::get().saturating_mul(2)))]
-		pub fn withdraw_demand(origin: OriginFor<T>, market: MarketId) -> DispatchResultWithPostInfo {
+		pub fn withdraw_demand(
+			origin: OriginFor<T>,
+			market: MarketId,
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let settled = Self::do_withdraw_demand(who, market)?;
 			Ok(Some(T::WeightInfo::withdraw_demand(settled)).into())

@@ -27,11 +27,13 @@ pub mod v2 {
 	use contract_equilibrium_primitives::{
 		Clearing, DemandCurve, FixedU128, GridOrder, Order, Perbill, PriceGrid,
 	};
+	#[cfg(feature = "try-runtime")]
+	use frame_support::traits::fungible::Inspect;
 	use frame_support::{
 		migrations::VersionedMigration,
 		pallet_prelude::*,
 		traits::{
-			fungible::{Inspect, InspectHold, MutateHold},
+			fungible::{InspectHold, MutateHold},
 			tokens::{Fortitude, Precision, Restriction},
 			UncheckedOnRuntimeUpgrade,
 		},
@@ -102,6 +104,10 @@ pub mod v2 {
 		Vec<BidV1<<T as frame_system::Config>::AccountId, BalanceOf<T>>>,
 	>;
 
+	/// Each market's version-1 bids before the upgrade: (bidder, budget held for it in all).
+	#[cfg(feature = "try-runtime")]
+	type HeldBudgets<AccountId, Balance> = Vec<(MarketId, Vec<(AccountId, Balance)>)>;
+
 	/// The migration's work, run only from storage version 1 (see [`MigrateV1ToV2`]).
 	pub struct UncheckedMigrateV1ToV2<T>(core::marker::PhantomData<T>);
 
@@ -143,7 +149,8 @@ pub mod v2 {
 				let mut book = Book::default();
 				let old = BidsV1::<T>::take(market_id).unwrap_or_default();
 				for bid in old {
-					let from = if bid.counted_from <= epoch { epoch } else { epoch.saturating_add(1) };
+					let from =
+						if bid.counted_from <= epoch { epoch } else { epoch.saturating_add(1) };
 					let terms = |curve: DemandCurve, budget: BalanceOf<T>, from: EpochIndex| {
 						let entered = GridOrder::new(
 							Order {
@@ -181,13 +188,8 @@ pub mod v2 {
 						held.saturating_sub(moved),
 						Precision::BestEffort,
 					);
-					let mut migrated = Bid {
-						order,
-						next,
-						settled_to: epoch,
-						escrow: moved,
-						deposit: bid.deposit,
-					};
+					let mut migrated =
+						Bid { order, next, settled_to: epoch, escrow: moved, deposit: bid.deposit };
 					// The escrow never exceeds the budgets of the epochs ahead.
 					migrated.escrow = migrated.escrow.min(Pallet::<T>::escrow_needed(&migrated));
 					for terms in [Some(order), next].into_iter().flatten() {
@@ -239,7 +241,7 @@ pub mod v2 {
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
 			// Each market's bids: (bidder, budget held for it in all).
-			let bids: Vec<(MarketId, Vec<(T::AccountId, BalanceOf<T>)>)> = Markets::<T>::iter_keys()
+			let bids: HeldBudgets<T::AccountId, BalanceOf<T>> = Markets::<T>::iter_keys()
 				.map(|market| {
 					let old = BidsV1::<T>::get(market).unwrap_or_default();
 					let held = old
@@ -261,8 +263,7 @@ pub mod v2 {
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			type Snapshot<AccountId, Balance> =
-				(Vec<(MarketId, Vec<(AccountId, Balance)>)>, u32, Balance);
+			type Snapshot<AccountId, Balance> = (HeldBudgets<AccountId, Balance>, u32, Balance);
 			let (bids, outcomes, issuance): Snapshot<T::AccountId, BalanceOf<T>> =
 				Decode::decode(&mut &state[..])
 					.map_err(|_| "the pre-upgrade state does not decode")?;
@@ -271,7 +272,8 @@ pub mod v2 {
 				let book = Books::<T>::get(market).ok_or("a market without its book")?;
 				ensure!(book.bids as usize == old.len(), "bids lost in the migration");
 				for (bidder, held) in old {
-					let bid = Bids::<T>::get(market, &bidder).ok_or("a bid lost in the migration")?;
+					let bid =
+						Bids::<T>::get(market, &bidder).ok_or("a bid lost in the migration")?;
 					ensure!(bid.escrow == held, "a bid's budget did not move into escrow");
 					ensure!(
 						T::Currency::balance_on_hold(&HoldReason::BidBudget.into(), &bidder)

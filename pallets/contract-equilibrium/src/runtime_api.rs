@@ -1,6 +1,6 @@
 //! The runtime API clients use to watch a market and to quote a bid before placing it.
 
-use crate::types::{EquilibriumView, MarketId, MarketView, QuoteView};
+use crate::types::{BidView, EquilibriumView, MarketId, MarketView, QuoteView};
 use codec::Codec;
 use contract_equilibrium_primitives::DemandCurve;
 
@@ -23,5 +23,8 @@ sp_api::decl_runtime_apis! {
 		/// What `curve` would be allocated and pay at the market's posted price (before any
 		/// rationing).
 		fn quote(market: MarketId, curve: DemandCurve) -> Option<QuoteView<Balance>>;
+
+		/// `who`'s bid in the market, and what settling it now would allocate and charge it.
+		fn bid(market: MarketId, who: AccountId) -> Option<BidView<Balance>>;
 	}
 }

@@ -1241,7 +1241,10 @@ fn migration_from_version_1_escrows_every_budget_and_builds_the_book() {
 				agent(10, 5),
 				30 * UNIT,
 				0,
-				NextOrderV1::Replace { curve: DemandCurve::Quantity { x: fixed(2) }, budget: 9 * UNIT },
+				NextOrderV1::Replace {
+					curve: DemandCurve::Quantity { x: fixed(2) },
+					budget: 9 * UNIT,
+				},
 			),
 			(3, DemandCurve::Quantity { x: fixed(1) }, 5 * UNIT, 0, NextOrderV1::Withdraw),
 			(4, agent(12, 5), 20 * UNIT, 1, NextOrderV1::Keep),
@@ -1281,7 +1284,10 @@ fn migration_from_version_1_escrows_every_budget_and_builds_the_book() {
 		assert_eq!(escrow_of(id, 1), 100 * UNIT);
 		assert_eq!(escrow_of(id, 2), 39 * UNIT);
 		let second = Bids::<Test>::get(id, 2).unwrap();
-		assert_eq!(second.next.map(|next| (next.from, next.until, next.budget)), Some((1, 2, 9 * UNIT)));
+		assert_eq!(
+			second.next.map(|next| (next.from, next.until, next.budget)),
+			Some((1, 2, 9 * UNIT))
+		);
 		assert_eq!(Bids::<Test>::get(id, 4).unwrap().order.from, 1);
 		let migrated = EpochOutcomes::<Test>::get(id, 0).unwrap();
 		assert_eq!((migrated.clearing.price, migrated.participants), (fixed(1), 1));

@@ -58,8 +58,6 @@ pub struct Book {
 	/// How many bids the market holds (counted, waiting to count, or ended and not yet
 	/// settled).
 	pub bids: u32,
-	/// The last epoch the market settled before governance closed it; `None` while it is open.
-	pub closed_after: Option<EpochIndex>,
 }
 
 /// What changes in a market's book when one of its epochs starts: orders that start counting
@@ -78,7 +76,16 @@ pub struct BookChange {
 
 /// An order's terms: how it demands, what it may pay per epoch, and the epochs it counts in.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct OrderTerms<Balance> {
 	/// How the bidder demands.

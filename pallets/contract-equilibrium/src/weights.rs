@@ -90,11 +90,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 impl WeightInfo for () {
 	fn create_market() -> Weight { Weight::from_parts(25_000_000, 3671).saturating_add(RocksDbWeight::get().reads_writes(4, 4)) }
 	fn set_market_params() -> Weight { Weight::from_parts(20_000_000, 3671) }
-	fn submit_demand(_n: u32, e: u32, ) -> Weight { Weight::from_parts(2_000_000_000, 40_000).saturating_add(RocksDbWeight::get().reads_writes(10 + e as u64, 10 + e as u64)) }
-	fn withdraw_demand(e: u32, ) -> Weight { Weight::from_parts(2_000_000_000, 40_000).saturating_add(RocksDbWeight::get().reads_writes(10 + e as u64, 10 + e as u64)) }
-	fn settle_bid(e: u32, ) -> Weight { Weight::from_parts(100_000_000, 20_000).saturating_add(RocksDbWeight::get().reads_writes(6 + e as u64, 6 + e as u64)) }
-	fn close_market(c: u32, ) -> Weight { Weight::from_parts(50_000_000, 20_000).saturating_add(RocksDbWeight::get().reads_writes(4, 4 + c as u64)) }
-	fn on_initialize_base(m: u32, ) -> Weight { Weight::from_parts(5_000_000, 1_000).saturating_add(RocksDbWeight::get().reads(1 + m as u64)) }
+	fn submit_demand(_n: u32, e: u32, ) -> Weight { Weight::from_parts(2_000_000_000, 40_000).saturating_add(RocksDbWeight::get().reads_writes((10_u64).saturating_add(e as u64), (10_u64).saturating_add(e as u64))) }
+	fn withdraw_demand(e: u32, ) -> Weight { Weight::from_parts(2_000_000_000, 40_000).saturating_add(RocksDbWeight::get().reads_writes((10_u64).saturating_add(e as u64), (10_u64).saturating_add(e as u64))) }
+	fn settle_bid(e: u32, ) -> Weight { Weight::from_parts(100_000_000, 20_000).saturating_add(RocksDbWeight::get().reads_writes((6_u64).saturating_add(e as u64), (6_u64).saturating_add(e as u64))) }
+	fn close_market(c: u32, ) -> Weight { Weight::from_parts(50_000_000, 20_000).saturating_add(RocksDbWeight::get().reads_writes(4, (4_u64).saturating_add(c as u64))) }
+	fn on_initialize_base(m: u32, ) -> Weight { Weight::from_parts(5_000_000, 1_000).saturating_add(RocksDbWeight::get().reads((1_u64).saturating_add(m as u64))) }
 	fn step_price(_n: u32, ) -> Weight { Weight::from_parts(500_000_000, 20_000).saturating_add(RocksDbWeight::get().reads_writes(1, 1)) }
 	fn settle_epoch(_n: u32, ) -> Weight { Weight::from_parts(500_000_000, 40_000).saturating_add(RocksDbWeight::get().reads_writes(6, 8)) }
 }

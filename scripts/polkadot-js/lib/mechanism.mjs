@@ -7,15 +7,23 @@
 // order (order.rs `Order`): { kind: 'Order', curve, budget, fixedFee }, a curve backed by what is
 // left of its budget (tokens, fixed point) in a market with fixed fee g. As the Rust functions
 // are generic over the `Demand` trait, the functions below that take `demands` accept curves and
-// orders alike (`demandAt`, `slopesAt`, `exitPrice`, `steepestSlopeFrom` dispatch on `kind`).
+// orders alike (`demandAt`, `slopesAt`, `exitPrice`, `steepestSlopeFrom` dispatch on `kind`),
+// and so does a book's demand on its price grid, { kind: 'Gridded', grid, totals } (book.rs
+// `GriddedDemand`, see book.mjs `griddedDemand`).
 // Rounding and saturation follow the Rust code function by function (see the comments naming
 // each).
 
 import { FIXED_ONE, fixedDiv, max, min, mulDiv } from './fixed.mjs';
+// book.mjs imports this module too. The cycle is safe: neither module calls the other at load
+// time, and book.mjs's gridded functions are function declarations (bound before either runs).
+import { griddedDemandAt, griddedExitPrice, griddedSlopesAt, griddedSteepestSlope } from './book.mjs';
 
-const MAX_FIXED = (1n << 128n) - 1n;
-const sat = (value) => (value > MAX_FIXED ? MAX_FIXED : value);
-const satSub = (a, b) => (a > b ? a - b : 0n);
+/** `FixedU128::max_value()`'s inner value, u128::MAX = 2^128 − 1. */
+export const MAX_FIXED = (1n << 128n) - 1n;
+/** A u128 result saturated at MAX (`saturating_add`/`saturating_mul` of FixedU128 or u128). */
+export const sat = (value) => (value > MAX_FIXED ? MAX_FIXED : value);
+/** `saturating_sub`: a − b, zero if negative. */
+export const satSub = (a, b) => (a > b ? a - b : 0n);
 
 /** fixed.rs `mul_div`: a·b/c on inner values, rounded as asked; MAX on overflow or when c = 0. */
 export const satMulDiv = (a, b, c, rounding = 'down') => (c === 0n ? MAX_FIXED : sat(mulDiv(a, b, c, rounding)));
@@ -110,23 +118,28 @@ export function orderSteepestSlopeFrom(o, unitFee, floor) {
   return max(capPiece, curvePiece);
 }
 
-// The `Demand` trait: a curve (demand as declared) or an order (demand backed by a budget).
+// The `Demand` trait: a curve (demand as declared), an order (demand backed by a budget), or a
+// book's gridded demand (book.rs `GriddedDemand`: { kind: 'Gridded', grid, totals }).
 
 /** order.rs `Demand::demand_at`. */
 export const demandAt = (demand, unitFee, price) => (demand.kind === 'Order'
-  ? orderDemandAt(demand, unitFee, price) : curveDemandAt(demand, unitFee, price));
+  ? orderDemandAt(demand, unitFee, price)
+  : demand.kind === 'Gridded' ? griddedDemandAt(demand, unitFee, price) : curveDemandAt(demand, unitFee, price));
 /** order.rs `Demand::slopes_at`: (|d'| just below μ, |d'| just above μ). */
 export const slopesAt = (demand, unitFee, price) => (demand.kind === 'Order'
-  ? orderSlopesAt(demand, unitFee, price) : curveSlopesAt(demand, unitFee, price));
+  ? orderSlopesAt(demand, unitFee, price)
+  : demand.kind === 'Gridded' ? griddedSlopesAt(demand, unitFee, price) : curveSlopesAt(demand, unitFee, price));
 /** order.rs `Demand::exit_price` (null: no bound). */
 export const exitPrice = (demand, unitFee) => (demand.kind === 'Order'
-  ? orderExitPrice(demand, unitFee) : curveExitPrice(demand, unitFee));
+  ? orderExitPrice(demand, unitFee)
+  : demand.kind === 'Gridded' ? griddedExitPrice(demand, unitFee) : curveExitPrice(demand, unitFee));
 /**
  * order.rs `Demand::steepest_slope_from`: a bound on |d'| above `floor` (for a curve, its slope
- * just below the floor, `impl Demand for DemandCurve`).
+ * just below the floor, `impl Demand for DemandCurve`; for a gridded book, its steepest cell).
  */
 export const steepestSlopeFrom = (demand, unitFee, floor) => (demand.kind === 'Order'
-  ? orderSteepestSlopeFrom(demand, unitFee, floor) : curveSlopesAt(demand, unitFee, floor)[0]);
+  ? orderSteepestSlopeFrom(demand, unitFee, floor)
+  : demand.kind === 'Gridded' ? griddedSteepestSlope(demand, unitFee, floor) : curveSlopesAt(demand, unitFee, floor)[0]);
 
 // ---------------------------------------------------------------------------------------------
 // The market: S(μ), L, the price step, μ*.
@@ -239,6 +252,17 @@ export const totalSurplus = (allocations) => allocations.reduce((sum, [curve, al
 export function paymentFor(allocation, unitFee, fixedFee, price) {
   if (allocation === 0n) return 0n;
   return sat(satMul(sat(price + unitFee), allocation, 'up') + fixedFee);
+}
+
+/**
+ * settlement.rs `covers_fixed_fee`: the paper's participation decision, α·ln(1 + x) − β·x (value
+ * down, cost up: `total_surplus`) ≥ `payment_for(x)` = (μ + τ)·x + g. False for x = 0; true for a
+ * reported quantity with x > 0.
+ */
+export function coversFixedFee(curve, allocation, unitFee, fixedFee, price) {
+  if (allocation === 0n) return false;
+  if (curve.kind !== 'LogUtility') return true;
+  return totalSurplus([[curve, allocation]]) >= paymentFor(allocation, unitFee, fixedFee, price);
 }
 
 /**
