@@ -449,7 +449,7 @@ fn the_market_storage_migrates_from_version_1_in_a_runtime_upgrade() {
 		fungible::MutateHold, GetStorageVersion, StorageVersion, UpgradeCheckSelect,
 	};
 	use pallet_contract_equilibrium::{
-		migrations::v2::{BidV1, BidsV1, NextOrderV1},
+		migrations::v2::{v1, BidV1, MarketV1, NextOrderV1},
 		Bids, Books, EpochOutcomes, HoldReason, Markets,
 	};
 	chain_from_preset("development").execute_with(|| {
@@ -498,7 +498,20 @@ fn the_market_storage_migrates_from_version_1_in_a_runtime_upgrade() {
 		let _ =
 			pallet_contract_equilibrium::BookChanges::<Runtime>::clear_prefix(0, u32::MAX, None);
 		Books::<Runtime>::remove(0);
-		BidsV1::<Runtime>::insert(0, old.clone());
+		v1::Bids::<Runtime>::insert(0, old.clone());
+		let market = Markets::<Runtime>::get(0).expect("market 0");
+		let old_market = MarketV1 {
+			params: market.params.clone(),
+			price: market.price,
+			aggregate_demand: market.aggregate_demand,
+			converged: market.converged,
+			epoch: market.epoch,
+			epoch_start: market.epoch_start,
+		};
+		frame_support::storage::unhashed::put_raw(
+			&Markets::<Runtime>::hashed_key_for(0),
+			&old_market.encode(),
+		);
 		let outcome = EpochOutcomes::<Runtime>::get(0, 0).expect("epoch 0 settled");
 		StorageVersion::new(1).put::<ContractEquilibrium>();
 		// (Version 1's outcomes had another layout; the pallet's own test migrates them.)
@@ -508,6 +521,8 @@ fn the_market_storage_migrates_from_version_1_in_a_runtime_upgrade() {
 
 		assert_eq!(ContractEquilibrium::on_chain_storage_version(), StorageVersion::new(2));
 		assert_eq!(Markets::<Runtime>::count(), 1);
+		assert_eq!(Markets::<Runtime>::get(0), Some(market));
+		assert!(v1::Bids::<Runtime>::get(0).is_none());
 		assert_eq!(Books::<Runtime>::get(0).map(|book| book.bids), Some(old.len() as u32));
 		for bid in &old {
 			let migrated = Bids::<Runtime>::get(0, &bid.bidder).expect("migrated");

@@ -3,7 +3,9 @@
 //
 //   1. reads the market through the runtime API (contractEquilibriumApi.market) and builds
 //      ContractEquilibrium.set_market_params(market, params) with the parameters given on the
-//      command line, every other parameter kept at its current on-chain value;
+//      command line, every other parameter kept at its current on-chain value (refusing, before
+//      anything is signed, parameters the enactment would reject: invalid ones, and new fees or
+//      price bounds on a market that holds bids, TermsFixedByBids);
 //   2. the proposer notes the call as a preimage (Preimage.notePreimage), submits it on the
 //      market_admin track (Referenda.submit with origin Origins.MarketAdmin, proposal
 //      { Lookup: { hash, len } }, enactment { After: 0 }) and places the decision deposit;
@@ -35,6 +37,8 @@ changes (each keeps its current on-chain value when not given):
   --fixed-fee X         EQ per allocated bidder    --price-floor X    EQ per unit
   --price-ceiling X     EQ per unit                --epoch-length N   blocks
   --tolerance X         convergence tolerance      --eta X            DualAscent step (sets the rule)
+  (fees and price bounds price the bids' contracts: a market with bids refuses to change them,
+  ContractEquilibrium.TermsFixedByBids, and so does this script before signing anything)
 options:
   --proposer URI        who notes, submits and places the decision deposit (default //Charlie)
   --vote URI:aye|nay:CONVICTION:EQ   repeatable; default //Alice:aye:Locked3x:200000 and
@@ -137,7 +141,10 @@ async function main() {
   } catch (error) {
     usageError(error.message);
   }
-  const invalid = paramsError(proposed);
+  const invalid = paramsError(proposed, current, market.bidders);
+  if (invalid === 'TermsFixedByBids') {
+    throw new Error(`market ${marketId} holds ${market.bidders} bids, whose contracts are priced on its fees and price bounds: the enactment would fail with ContractEquilibrium.TermsFixedByBids (change them on a market without bids)`);
+  }
   if (invalid) throw new Error(`the proposed parameters are invalid (the enactment would fail with ContractEquilibrium.${invalid})`);
   if (sameParams(current, proposed)) usageError('nothing to change: give at least one parameter that differs from the current value');
 

@@ -98,6 +98,7 @@ impl<T: Config> Pallet<T> {
 				converged: false,
 				epoch: 0,
 				epoch_start: frame_system::Pallet::<T>::block_number(),
+				epoch_length: params.epoch_length,
 				params: params.clone(),
 			},
 		);
@@ -519,12 +520,13 @@ impl<T: Config> Pallet<T> {
 		let params = &market.params;
 		let epoch = market.epoch;
 		let sealed = frame_system::Pallet::<T>::block_number() >= market.seal_block();
+		// Settled first: a pending order whose time has come is the order in force now.
+		let settled = Self::settle_due(market_id, &who, &mut bid, params, epoch);
 		let leaving_after = sealed && bid.order.counts_in(epoch);
 		ensure!(
 			!(leaving_after && bid.next.is_none() && bid.order.until == epoch.saturating_add(1)),
 			Error::<T>::AlreadyWithdrawing
 		);
-		let settled = Self::settle_due(market_id, &who, &mut bid, params, epoch);
 		if let Some(mut pending) = bid.next.take() {
 			Self::drop_order(market_id, &mut book, epoch, &mut pending, params);
 		}
@@ -675,6 +677,10 @@ impl<T: Config> Pallet<T> {
 			})
 			.is_ok();
 		if !paid {
+			log::warn!(
+				target: "runtime::contract-equilibrium",
+				"market {market_id}, epoch {epoch}: a payout recipient cannot receive it; the epoch allocates nothing"
+			);
 			clearing.lower_weight = FixedU128::zero();
 			clearing.upper_weight = FixedU128::zero();
 			owed.allocated = FixedU128::zero();
@@ -713,6 +719,8 @@ impl<T: Config> Pallet<T> {
 		}
 		market.epoch = next;
 		market.epoch_start = now;
+		// A new epoch length set by governance applies from the epoch that starts now.
+		market.epoch_length = market.params.epoch_length;
 	}
 
 	/// The runtime API's market view.

@@ -414,9 +414,9 @@ pub mod pallet {
 			Self::do_create_market(params)
 		}
 
-		/// Replaces a market's parameters (governance only); they apply from the next block.
-		/// The price stays where it is, clamped into the new bounds at once. Fees and price
-		/// bounds change only while the market holds no bids.
+		/// Replaces a market's parameters (governance only); they apply from the next block, a
+		/// new epoch length from the next epoch. The price stays where it is, clamped into the
+		/// new bounds at once. Fees and price bounds change only while the market holds no bids.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::set_market_params())]
 		pub fn set_market_params(

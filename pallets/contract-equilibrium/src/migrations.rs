@@ -94,15 +94,37 @@ pub mod v2 {
 		pub capacity: FixedU128,
 	}
 
-	/// Version 1's list of each market's bids (same prefix as version 2's per-bidder map; its
-	/// keys are shorter, so the two never collide).
-	#[frame_support::storage_alias]
-	pub type BidsV1<T: Config> = StorageMap<
-		Pallet<T>,
-		Twox64Concat,
-		MarketId,
-		Vec<BidV1<<T as frame_system::Config>::AccountId, BalanceOf<T>>>,
-	>;
+	/// A market as version 1 stored it: without the length of its epoch under way.
+	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+	pub struct MarketV1<AccountId, BlockNumber> {
+		/// The parameters.
+		pub params: contract_equilibrium_primitives::MarketParams<AccountId>,
+		/// The posted price.
+		pub price: FixedU128,
+		/// `S(μ)` at the last step.
+		pub aggregate_demand: FixedU128,
+		/// Whether the last step converged.
+		pub converged: bool,
+		/// The epoch under way.
+		pub epoch: EpochIndex,
+		/// The block it started in.
+		pub epoch_start: BlockNumber,
+	}
+
+	/// Version 1's storage, read under its own names.
+	pub mod v1 {
+		use super::*;
+
+		/// Version 1's list of each market's bids, under the same storage name as version 2's
+		/// per-bidder map (`Bids`): its keys are shorter, so the two never collide.
+		#[frame_support::storage_alias]
+		pub type Bids<T: Config> = StorageMap<
+			Pallet<T>,
+			Twox64Concat,
+			MarketId,
+			Vec<BidV1<<T as frame_system::Config>::AccountId, BalanceOf<T>>>,
+		>;
+	}
 
 	/// Each market's version-1 bids before the upgrade: (bidder, budget held for it in all).
 	#[cfg(feature = "try-runtime")]
@@ -140,6 +162,22 @@ pub mod v2 {
 			Pallet::<T>::ensure_escrow_account();
 			let mut reads = 1u64;
 			let mut writes = 1u64;
+			Markets::<T>::translate::<
+				MarketV1<T::AccountId, frame_system::pallet_prelude::BlockNumberFor<T>>,
+				_,
+			>(|_, old| {
+				reads = reads.saturating_add(1);
+				writes = writes.saturating_add(1);
+				Some(Market {
+					epoch_length: old.params.epoch_length,
+					params: old.params,
+					price: old.price,
+					aggregate_demand: old.aggregate_demand,
+					converged: old.converged,
+					epoch: old.epoch,
+					epoch_start: old.epoch_start,
+				})
+			});
 			let markets: Vec<(MarketId, crate::MarketOf<T>)> = Markets::<T>::iter().collect();
 			for (market_id, market) in &markets {
 				reads = reads.saturating_add(2);
@@ -147,7 +185,7 @@ pub mod v2 {
 				let grid = PriceGrid::of(params);
 				let epoch = market.epoch;
 				let mut book = Book::default();
-				let old = BidsV1::<T>::take(market_id).unwrap_or_default();
+				let old = v1::Bids::<T>::take(market_id).unwrap_or_default();
 				for bid in old {
 					let from =
 						if bid.counted_from <= epoch { epoch } else { epoch.saturating_add(1) };
@@ -170,7 +208,7 @@ pub mod v2 {
 						}
 					};
 					let order = terms(bid.curve, bid.budget, from);
-					let next = match bid.next {
+					let next: Option<OrderTerms<BalanceOf<T>>> = match bid.next {
 						NextOrderV1::Replace { curve, budget } if from == epoch => {
 							Some(terms(curve, budget, epoch.saturating_add(1)))
 						},
@@ -181,17 +219,28 @@ pub mod v2 {
 						_ => Zero::zero(),
 					});
 					let moved = Self::escrow(&bid.bidder, held);
-					// What could not move (a defect) is released rather than lost.
-					let _ = T::Currency::release(
-						&HoldReason::BidBudget.into(),
-						&bid.bidder,
-						held.saturating_sub(moved),
-						Precision::BestEffort,
-					);
-					let mut migrated =
-						Bid { order, next, settled_to: epoch, escrow: moved, deposit: bid.deposit };
-					// The escrow never exceeds the budgets of the epochs ahead.
-					migrated.escrow = migrated.escrow.min(Pallet::<T>::escrow_needed(&migrated));
+					let (mut order, mut next) = (order, next);
+					if moved < held {
+						// A defect (the hold was smaller than the bid said): what could not move
+						// is released, and the orders shrink to what is in escrow, so that no
+						// other bid pays for them.
+						let _ = T::Currency::release(
+							&HoldReason::BidBudget.into(),
+							&bid.bidder,
+							held.saturating_sub(moved),
+							Precision::BestEffort,
+						);
+						order = terms(order.curve, order.budget.min(moved), order.from);
+						next = next.map(|pending| {
+							let left = moved.saturating_sub(order.budget);
+							terms(pending.curve, pending.budget.min(left), pending.from)
+						});
+					}
+					let escrow = order
+						.budget
+						.saturating_add(next.map_or_else(Zero::zero, |next| next.budget));
+					let migrated =
+						Bid { order, next, settled_to: epoch, escrow, deposit: bid.deposit };
 					for terms in [Some(order), next].into_iter().flatten() {
 						Pallet::<T>::enter_book(
 							*market_id,
@@ -243,7 +292,7 @@ pub mod v2 {
 			// Each market's bids: (bidder, budget held for it in all).
 			let bids: HeldBudgets<T::AccountId, BalanceOf<T>> = Markets::<T>::iter_keys()
 				.map(|market| {
-					let old = BidsV1::<T>::get(market).unwrap_or_default();
+					let old = v1::Bids::<T>::get(market).unwrap_or_default();
 					let held = old
 						.into_iter()
 						.map(|bid| {
@@ -257,6 +306,15 @@ pub mod v2 {
 					(market, held)
 				})
 				.collect();
+			// Every budget hold is a bid's: what the migration moves is all there is.
+			for (_, held) in &bids {
+				for (who, budget) in held {
+					ensure!(
+						T::Currency::balance_on_hold(&HoldReason::BidBudget.into(), who) >= *budget,
+						"a version-1 bid's budget is not held"
+					);
+				}
+			}
 			let outcomes = EpochOutcomes::<T>::iter_keys().count() as u32;
 			Ok((bids, outcomes, T::Currency::total_issuance()).encode())
 		}
@@ -268,7 +326,7 @@ pub mod v2 {
 				Decode::decode(&mut &state[..])
 					.map_err(|_| "the pre-upgrade state does not decode")?;
 			for (market, old) in bids {
-				ensure!(BidsV1::<T>::get(market).is_none(), "a version-1 bid list is left");
+				ensure!(v1::Bids::<T>::get(market).is_none(), "a version-1 bid list is left");
 				let book = Books::<T>::get(market).ok_or("a market without its book")?;
 				ensure!(book.bids as usize == old.len(), "bids lost in the migration");
 				for (bidder, held) in old {

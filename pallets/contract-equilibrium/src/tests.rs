@@ -869,9 +869,10 @@ fn an_unbacked_report_neither_moves_the_price_nor_takes_capacity() {
 		let before = Balances::total_balance(&attacker);
 		let outcome = honest_outcome(2, |id| {
 			// 10⁹ units reported with the smallest budget allowed (the deposit, 0.1 EQ < g),
-			// while the book is open: the report counts, for what it pays.
+			// while the book is open: the report counts, for what it pays — nothing.
 			let report = DemandCurve::Quantity { x: FixedU128::from_u32(1_000_000_000) };
 			submit_for(attacker, id, report, DEPOSIT, 1);
+			assert_eq!(Bids::<Test>::get(id, attacker).unwrap().order.exit, 0);
 		});
 		settle(0, attacker);
 		assert_eq!(settlements_of(attacker), vec![(0, FixedU128::zero(), 0)]);
@@ -879,6 +880,50 @@ fn an_unbacked_report_neither_moves_the_price_nor_takes_capacity() {
 		outcome
 	});
 	assert_eq!(attacked, honest);
+}
+
+#[test]
+fn a_pending_order_cannot_leave_the_epoch_it_counts_in() {
+	// Found in review: withdrawing in the sealed half of the epoch in which a queued order
+	// counts for the first time must settle that epoch with it, not drop it for free.
+	build_and_execute(|| {
+		let id = create(pinned_at(fixed(1)));
+		submit_for(1, id, agent(10, 5), UNIT + UNIT / 2, 1);
+		run_to_block(7);
+		// Sealed half of epoch 0: the real order queues for epoch 1.
+		submit_for(1, id, agent(10, 5), 100 * UNIT, 2);
+		run_to_block(17);
+		// Sealed half of epoch 1, in which the queued order counts.
+		assert_ok!(ContractEquilibrium::withdraw_demand(RuntimeOrigin::signed(1), id));
+		assert!(pallet_events().contains(&Event::DemandWithdrawalScheduled {
+			market: id,
+			who: 1,
+			leaves_after: 1,
+		}));
+		assert_eq!(Books::<Test>::get(id).unwrap().counted, 1, "it still counts in epoch 1");
+		run_to_block(21);
+		settle(id, 1);
+		assert_eq!(settlements_of(1), vec![(1, fixed(4), 7 * UNIT)]);
+		assert_eq!(Bids::<Test>::get(id, 1), None);
+	});
+}
+
+#[test]
+fn a_new_epoch_length_applies_from_the_next_epoch() {
+	build_and_execute(|| {
+		let id = create(params(dual_ascent(10)));
+		submit(1, id, agent(10, 5), 10 * UNIT);
+		run_to_block(7);
+		// Sealed half of a 10-block epoch: a longer epoch must not reopen the book now.
+		let mut longer = params(dual_ascent(10));
+		longer.epoch_length = 40;
+		assert_ok!(ContractEquilibrium::set_market_params(RuntimeOrigin::root(), id, longer));
+		submit(2, id, agent(12, 5), 10 * UNIT);
+		assert_eq!(Bids::<Test>::get(id, 2).unwrap().order.from, 1, "still sealed");
+		run_to_block(11);
+		let market = Markets::<Test>::get(id).unwrap();
+		assert_eq!((market.epoch, market.epoch_start, market.epoch_length), (1, 11, 40));
+	});
 }
 
 #[test]
@@ -1221,9 +1266,12 @@ fn views_report_market_equilibrium_bids_and_quotes() {
 
 // --- migration -------------------------------------------------------------------------------
 
+/// Runs with `--features try-runtime` (the test command's first `cargo test`): the upgrade's own
+/// pre- and post-checks run too.
+#[cfg(feature = "try-runtime")]
 #[test]
 fn migration_from_version_1_escrows_every_budget_and_builds_the_book() {
-	use crate::migrations::v2::{BidV1, BidsV1, EpochOutcomeV1, MigrateV1ToV2, NextOrderV1};
+	use crate::migrations::v2::{v1, BidV1, EpochOutcomeV1, MarketV1, MigrateV1ToV2, NextOrderV1};
 	use codec::Encode;
 	use frame_support::traits::{
 		fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
@@ -1259,7 +1307,20 @@ fn migration_from_version_1_escrows_every_budget_and_builds_the_book() {
 			assert_ok!(Balances::hold(&reason(HoldReason::BidDeposit), &who, DEPOSIT));
 			bids.push(BidV1 { bidder: who, curve, budget, deposit: DEPOSIT, counted_from, next });
 		}
-		BidsV1::<Test>::insert(id, bids);
+		v1::Bids::<Test>::insert(id, bids);
+		let market = Markets::<Test>::get(id).unwrap();
+		let old_market = MarketV1 {
+			params: market.params.clone(),
+			price: market.price,
+			aggregate_demand: market.aggregate_demand,
+			converged: market.converged,
+			epoch: market.epoch,
+			epoch_start: market.epoch_start,
+		};
+		frame_support::storage::unhashed::put_raw(
+			&Markets::<Test>::hashed_key_for(id),
+			&old_market.encode(),
+		);
 		let outcome = EpochOutcomeV1 {
 			price: fixed(1),
 			total_allocated: fixed(4),
@@ -1279,6 +1340,8 @@ fn migration_from_version_1_escrows_every_budget_and_builds_the_book() {
 		// `try_on_runtime_upgrade` runs the pre- and post-upgrade checks, `try_state` included.
 		MigrateV1ToV2::<Test>::try_on_runtime_upgrade(true).expect("the upgrade checks pass");
 		assert_eq!(ContractEquilibrium::on_chain_storage_version(), 2);
+		assert_eq!(Markets::<Test>::get(id).unwrap(), market);
+		assert!(v1::Bids::<Test>::get(id).is_none());
 		assert_eq!(Books::<Test>::get(id).unwrap().bids, 4);
 		assert_eq!(Books::<Test>::get(id).unwrap().counted, 3);
 		assert_eq!(escrow_of(id, 1), 100 * UNIT);

@@ -14,8 +14,8 @@ pub type EpochIndex = u32;
 
 /// A market: what governance set and where the price stands.
 ///
-/// Its epoch under way runs from `epoch_start` for `params.epoch_length` blocks and is sealed
-/// from [`Market::seal_block`] on (see [`Bid`]).
+/// Its epoch under way runs from `epoch_start` for `epoch_length` blocks and is sealed from
+/// [`Market::seal_block`] on (see [`Bid`]).
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct Market<AccountId, BlockNumber> {
 	/// The parameters governance set; changes apply from the next block.
@@ -30,6 +30,9 @@ pub struct Market<AccountId, BlockNumber> {
 	pub epoch: EpochIndex,
 	/// The block the epoch under way started in; it settles `epoch_length` blocks later.
 	pub epoch_start: BlockNumber,
+	/// The length of the epoch under way, in blocks: the parameters' when it started (a new
+	/// length applies from the next epoch, so that nobody can unseal or shorten one under way).
+	pub epoch_length: u32,
 }
 
 impl<AccountId, BlockNumber: sp_runtime::traits::AtLeast32BitUnsigned + Copy>
@@ -38,12 +41,12 @@ impl<AccountId, BlockNumber: sp_runtime::traits::AtLeast32BitUnsigned + Copy>
 	/// The first block of the epoch under way in which the book is sealed: `⌊L/2⌋` blocks after
 	/// the epoch started.
 	pub fn seal_block(&self) -> BlockNumber {
-		self.epoch_start.saturating_add(BlockNumber::from(self.params.epoch_length / 2))
+		self.epoch_start.saturating_add(BlockNumber::from(self.epoch_length / 2))
 	}
 
 	/// The block whose first step settles the epoch under way.
 	pub fn epoch_end(&self) -> BlockNumber {
-		self.epoch_start.saturating_add(BlockNumber::from(self.params.epoch_length))
+		self.epoch_start.saturating_add(BlockNumber::from(self.epoch_length))
 	}
 }
 

@@ -76,7 +76,7 @@ const LAST: usize = GRID_POINTS - 1;
 
 /// The prices at which a market's book is kept: `g_0` is the floor, and
 /// `g_j = floor + (ceiling − floor)·2^(−(K−1−j)/16)` for `j ≥ 1`, so `g_{K−1}` is the ceiling and
-/// `g_1` lies `2⁻³²` of the span above the floor.
+/// `g_1` lies about `2⁻³²` of the span above the floor (`2^(−511/16)`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct PriceGrid {
 	floor: FixedU128,
@@ -404,7 +404,9 @@ pub struct ClearingTotals {
 	pub to_payee: FixedU128,
 	/// What the bids owe the fee destination, `Σ w·(τ·A + g·C)`, rounded down, in tokens.
 	pub fees: FixedU128,
-	/// How many bids receive a positive allocation.
+	/// How many bids hold a contract that settles with a positive weight (those taking part at
+	/// `g_j`, or at `g_{j+1}` when only its weight is positive): the bids allocated something,
+	/// but for rationing so extreme that a share rounds to zero.
 	pub participants: u32,
 }
 

@@ -1,20 +1,31 @@
-// How many blocks projected dual ascent may take to bring the price within a tolerance of μ*:
-// upper bounds derived from the mechanism (docs/mechanism.md), computed in floating point.
+// How many blocks projected dual ascent may take to bring the price within a tolerance of its
+// target: upper bounds derived from the mechanism (docs/mechanism.md), computed in floating point.
 //
-// Notation: S(μ) = Σ x_i(μ), x_i(μ) = max(0, α_i/(β_i+τ+μ) − 1), |x_i'(μ)| = α_i/(β_i+τ+μ)²
-// while active (decreasing in μ), zero once the agent has left (μ ≥ α_i − β_i − τ).
-// The chain's step is μ_{t+1} = clamp(μ_t + η·(S(μ_t) − m)) with η = min(eta, 1/L) ≤ 1/L.
+// What the chain steps on is its order book on a price grid (book.rs): every order's contracts
+// D_j at the grid prices g_0 < … < g_{K−1}, summed to A_j, and between two grid prices the
+// linear interpolation S̃(μ) = (1 − t)·A_j + t·A_{j+1}. S̃ is continuous, piecewise linear and
+// non-increasing (each order's contracts fall with the price, and a declared agent that leaves
+// at some grid price takes no part above it), with slope −s_j on cell j = [g_j, g_{j+1}],
+// s_j = (A_j − A_{j+1})/(g_{j+1} − g_j) ≥ 0. The chain's step is
+// μ_{t+1} = clamp(μ_t + η·(S̃(μ_t) − m)), η = min(eta, 1/L), L = max_j s_j (rounded up):
+// the steepest cell anywhere on the grid (book.rs `steepest_slope_from`). A declared agent's
+// exit is a drop of its whole contract over one cell, so L can be set by a cell far from the
+// prices the market visits; the bounds below use the step size the chain actually computes.
 //
-// Floats are used only here, for the bounds; every slope sum is evaluated so that it errs on
-// the safe side (see SAFETY), and a tolerance slack absorbs the chain's fixed-point rounding
-// (each step rounds S's terms and the product down: at most (N + 2)·10⁻¹⁸ per block).
+// Quantity reporters (Algorithm 1) report x(μ) = max(0, α/(β+τ+μ) − 1) computed off chain, so
+// their part of the demand is their true curve, not a grid: |x'(μ)| = α/(β+τ+μ)², decreasing in
+// μ, zero once the agent wants nothing (μ ≥ α − β − τ).
+//
+// Floats are used only here, for the bounds; every slope is taken so that it errs on the safe
+// side (see SAFETY), and a tolerance slack absorbs the chain's fixed-point rounding (each step
+// rounds S̃'s interpolation and the product η·(S̃ − m) down: a few 10⁻¹⁸ per block).
 
 /** Relative margin applied to slope lower bounds (down) and upper bounds (up). */
 const SAFETY = 1e-9;
 /** Absolute slack subtracted from the tolerance for fixed-point rounding (≫ 10⁻¹⁸ per block × blocks). */
 export const ROUNDING_SLACK = 1e-12;
 
-/** Σ α/(β+τ+μ)² over the agents still active at μ (α > β+τ+μ). Agents: { alpha, beta } floats. */
+/** Σ α/(β+τ+μ)² over the agents still demanding at μ (α > β+τ+μ). Agents: { alpha, beta } floats. */
 export function slopeSum(agents, unitFee, price) {
   let sum = 0;
   for (const { alpha, beta } of agents) {
@@ -31,6 +42,50 @@ export function demandSum(agents, unitFee, price) {
   return sum;
 }
 
+/**
+ * A gridded demand S̃ in floats: `prices` g_j (ascending), `units` A_j, and `slopes` s_j of each
+ * cell j (length K − 1), which the caller computes from the exact integer differences (so that
+ * no cancellation blurs them). Returns { demand(μ), slopeRange(low, high) }: S̃(μ) by
+ * interpolation (the ends held flat), and [min s_j, max s_j] over the cells that meet
+ * [low, high] (a point on a grid price meets both cells beside it) — the mean slope of S̃
+ * between any two prices of [low, high] lies in that range.
+ */
+export function griddedCurve({ prices, units, slopes }) {
+  const last = prices.length - 1;
+  /** The largest j ≤ K − 2 with g_j ≤ μ (0 below the floor). */
+  const cellOf = (price) => {
+    let low = 0;
+    let high = last - 1;
+    while (low < high) {
+      const middle = Math.floor((low + high + 1) / 2);
+      if (prices[middle] <= price) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  };
+  const demand = (price) => {
+    if (price <= prices[0]) return units[0];
+    if (price >= prices[last]) return units[last];
+    const j = cellOf(price);
+    const width = prices[j + 1] - prices[j];
+    return width > 0 ? units[j] - (price - prices[j]) * slopes[j] : units[j];
+  };
+  const slopeRange = (low, high) => {
+    // Cell j = [g_j, g_{j+1}] meets [low, high] when g_j ≤ high and g_{j+1} ≥ low.
+    let from = cellOf(low);
+    if (from > 0 && prices[from] >= low) from -= 1;
+    const to = Math.max(from, cellOf(high));
+    let least = Infinity;
+    let most = -Infinity;
+    for (let j = from; j <= to; j += 1) {
+      least = Math.min(least, slopes[j]);
+      most = Math.max(most, slopes[j]);
+    }
+    return [least, most];
+  };
+  return { demand, slopeRange };
+}
+
 /** The least t ≥ 0 with start·rate^t ≤ target (rate < 1). */
 function blocksToReach(start, rate, target) {
   if (start <= target) return 0;
@@ -38,16 +93,20 @@ function blocksToReach(start, rate, target) {
 }
 
 /**
- * Price-responsive bids only (the LogUtility phase): the map μ ↦ μ + η(S(μ) − m) is
- * non-decreasing (η ≤ 1/L) and fixes μ*, so the price approaches μ* from one side and, with
- * ℓ = min |S'| between the start price and μ* (attained at the higher end, where the fewest
- * agents are active and each slope is smallest),
- *     |μ_{t+1} − μ*| ≤ (1 − η·ℓ)·|μ_t − μ*|.
- * Returns { ell, rate, blocks }: blocks = the least t with d0·rate^t ≤ tolerance − slack.
+ * Declared (LogUtility) orders only, the phase-A book: the map μ ↦ μ + η(S̃(μ) − m) is
+ * non-decreasing, since η ≤ 1/L and L bounds every cell's slope; it fixes μ* (the runtime API's
+ * clearing price of the book, where S̃ falls to m). So the price approaches μ* from one side
+ * without crossing it and, with ℓ the least cell slope on the way (the cells between the start
+ * price and μ*),
+ *     |μ_{t+1} − μ*| = |μ_t − μ*| − η·|S̃(μ_t) − S̃(μ*)| ≤ (1 − η·ℓ)·|μ_t − μ*|,
+ * because S̃ is piecewise linear: |S̃(μ_t) − S̃(μ*)| is the integral of the cells' slopes over
+ * [μ_t, μ*], at least ℓ·|μ_t − μ*|. (For the paper's curves without a grid, ℓ would be |S'(μ*)|,
+ * the least slope of a convex S on the way; on the grid it is taken cell by cell.)
+ * `book`: `griddedCurve` of the book. Returns { ell, rate, blocks }: blocks = the least t with
+ * d0·rate^t ≤ tolerance − slack.
  */
-export function monotoneBound({ agents, unitFee, start, muStar, eta, tolerance }) {
-  const high = Math.max(start, muStar);
-  const ell = slopeSum(agents, unitFee, high) * (1 - SAFETY);
+export function monotoneBound({ book, start, muStar, eta, tolerance }) {
+  const ell = book.slopeRange(Math.min(start, muStar), Math.max(start, muStar))[0] * (1 - SAFETY);
   const rate = 1 - eta * ell;
   const d0 = Math.abs(start - muStar);
   if (!(rate < 1)) return { ell, rate, blocks: Infinity };
@@ -55,46 +114,56 @@ export function monotoneBound({ agents, unitFee, start, muStar, eta, tolerance }
 }
 
 /**
- * With quantity reporters (Algorithm 1): agents j report x_j(μ_{t−1}), the best response to
- * the last price they saw, so the step at μ_t sees S_L(μ_t) + Q(μ_{t−1}), S_L the chain-
- * evaluated (LogUtility) demand and Q the reports. Let μ** be the equilibrium of all agents'
- * true responses (S_L(μ**) + Q(μ**) = m) and e_t = μ_t − μ**. By the mean-value theorem,
+ * With quantity reporters (Algorithm 1): agents r report x_r(μ_{t−1}), the best response to the
+ * last price they saw, as Quantity orders. A Quantity order's contract is the reported x at
+ * every grid price where its budget backs it, so where the budgets back the reports at the two
+ * grid prices around μ_t (the caller checks it every block), the step at μ_t sees
+ * S̃_L(μ_t) + Q(μ_{t−1}), S̃_L the gridded book of the declared (LogUtility) orders and
+ * Q = Σ x_r the reports. Let μ** be the equilibrium of the declared book and the reporters' true
+ * responses (S̃_L(μ**) + Q(μ**) = m) and e_t = μ_t − μ**. Then
  *     e_{t+1} = A_t·e_t − B_t·e_{t−1},   A_t = 1 − η·a_t,   B_t = η·b_t,
- * where a_t is the mean of |S_L'| between μ_t and μ**, b_t the mean of |Q'| between μ_{t−1}
- * and μ**. Since |x'| = α/(β+τ+μ)² decreases in μ and agents only leave as μ rises, on a price
- * interval [lo, hi] the mean slope lies between the slope sum at hi and the one at lo; and
- * A_t ≥ 0 because η ≤ 1/L. So, given intervals E_t ∋ e_t and E_{t−1} ∋ e_{t−1}, e_{t+1} lies in
+ * where a_t is the mean slope of S̃_L between μ_t and μ** (piecewise linear: between the least
+ * and the greatest slope of the cells that interval meets) and b_t the mean of |Q'| between
+ * μ_{t−1} and μ** (|x'| = α/(β+τ+μ)² decreases in μ and reporters only stop demanding as μ
+ * rises, so on [lo, hi] it lies between the slope sum at hi and the one at lo); A_t ≥ 0 because
+ * η ≤ 1/L and L bounds every cell's slope. So, given intervals E_t ∋ e_t and E_{t−1} ∋ e_{t−1},
+ * e_{t+1} lies in
  *     E_{t+1} = [A_min, A_max]·E_t − [B_min, B_max]·E_{t−1}   (interval arithmetic),
  * with the slope ranges taken over μ** + (E ∪ {0}), intersected with the clamp's range. Starting
  * from the two measured points E_{−1} = {e_{−1}}, E_0 = {e_0}, this bounds every later price
  * rigorously, keeping the sign information that a plain |e| recursion loses (a lagged report
  * on the same side as the price pulls it back, not further away). The runtime API's μ*_t (the
  * clearing price with the reports standing after block t, made at μ_{t−1}) solves
- * S_L(μ*_t) = m − Q(μ_{t−1}), which is within δ_t = max|Q'|·max|E_{t−1}| of S_L(μ**); S_L is
- * non-increasing, so μ*_t lies between the prices where S_L equals S_L(μ**) ± δ_t, at most v_t
+ * S̃_L(μ*_t) = m − Q(μ_{t−1}), which is within δ_t = max|Q'|·max|E_{t−1}| of S̃_L(μ**); S̃_L is
+ * non-increasing, so μ*_t lies between the prices where S̃_L equals S̃_L(μ**) ± δ_t, at most v_t
  * from μ**, and the posted price's distance to it is at most max|E_t| + v_t.
  * The reports need not be one block old: when the chain's order book is sealed (the second half
- * of each epoch) a report waits for the settlement, and the price sees the last one made while
+ * of each epoch) a report queues for the next epoch, and the price sees the last one made while
  * the book was open. `reportIndex(t)` gives { view, step }: the index j of the price μ_j (t
  * counting from the start, e_0, e_−1 measured) at which the reports standing after block t were
  * made (what the runtime API's μ*_t sees) and at which those the step from μ_t to μ_{t+1} sees
  * were made; the recursion above then reads E_j for E_{t−1}. By default both are t − 1. Indices
  * below −1 are measured prices: `measuredError(j)` gives e_j.
- * The step size may move from block to block: the chain's L counts each report's backed term
- * min(k/c², x²/k), which moves with the report. So `eta` is the step size, or a function
- * (low, high) ↦ [η_min, η_max] bounding the step size when every report was made at a price in
- * [low, high]; each step then takes A_t and B_t over the range the reports' price interval
- * μ** + E_{t−1} gives (η ≤ 1/L still holds for each η in it, so A_t ≥ 0).
+ * The step size may move from block to block: L is the steepest cell of the whole book, reports
+ * included, and a report's contract falls over the cells where its budget stops backing it
+ * (slope k/c², k = B − g, c = g_j + τ), over more cells the larger the report. So `eta` is the
+ * step size, or a function (low, high) ↦ [η_min, η_max] bounding the step size when every report
+ * was made at a price in [low, high]; each step then takes A_t and B_t over the range the
+ * reports' price interval μ** + E_{t−1} gives (η ≤ 1/L still holds for each η in it, so A_t ≥ 0).
+ * `book`: `griddedCurve` of the declared orders' book S̃_L; `quantityAgents`: the reporters'
+ * { alpha, beta } floats.
  * Returns { blocks, steps, rate, etaEnvelope }: blocks is the least t with max|E_τ| + v_τ ≤
  * tolerance − slack for every τ in t … t + hold (Infinity if the intervals never get there);
  * steps the number of steps the recursion took to show it (t + hold); rate the contraction
- * factor near μ** (the larger root of ρ² = (1 − η·ℓ_L)·ρ + η·L_Q with the slopes at μ**, the
- * larger over the step sizes at μ**); etaEnvelope [least η_min, greatest η_max] over those
- * steps, which every step size the chain uses in them must lie in for the bound to hold.
+ * factor near μ** (the larger root of ρ² = (1 − η·ℓ_L)·ρ + η·L_Q with ℓ_L the least slope of the
+ * cells beside μ** and L_Q = |Q'(μ**)|, the larger over the step sizes at μ**); etaEnvelope
+ * [least η_min, greatest η_max] over those steps, which every step size the chain uses in them
+ * must lie in for the bound to hold.
  */
-export function delayedBound({ logAgents, quantityAgents, unitFee, floor, ceiling, muStarStar, e0, eMinus1, eta, tolerance, reportIndex = (t) => ({ view: t - 1, step: t - 1 }), measuredError = null, hold = 0, maxBlocks = 100_000 }) {
+export function delayedBound({ book, quantityAgents, unitFee, floor, ceiling, muStarStar, e0, eMinus1, eta, tolerance, reportIndex = (t) => ({ view: t - 1, step: t - 1 }), measuredError = null, hold = 0, maxBlocks = 100_000 }) {
   const stepSizes = typeof eta === 'function' ? eta : () => [eta, eta];
-  const slopeL = (price) => slopeSum(logAgents, unitFee, Math.max(floor, price));
+  const clamp = (price) => Math.min(Math.max(price, floor), ceiling);
+  const slopeRangeL = (low, high) => book.slopeRange(clamp(low), clamp(high));
   const slopeQ = (price) => slopeSum(quantityAgents, unitFee, Math.max(floor, price));
   const lowest = floor - muStarStar;
   const highest = ceiling - muStarStar;
@@ -105,12 +174,12 @@ export function delayedBound({ logAgents, quantityAgents, unitFee, floor, ceilin
     return [Math.min(...corners), Math.max(...corners)];
   };
   // The distance from μ** to the API's μ*_t, given the interval of the reports' price error:
-  // the reports differ from Q(μ**) by at most δ, so S_L(μ*_t) is within δ of S_L(μ**), and
-  // S_L is non-increasing: μ*_t lies between the prices where S_L = S_L(μ**) ± δ.
-  const demandL = (price) => demandSum(logAgents, unitFee, price);
+  // the reports differ from Q(μ**) by at most δ, so S̃_L(μ*_t) is within δ of S̃_L(μ**), and
+  // S̃_L is non-increasing: μ*_t lies between the prices where S̃_L = S̃_L(μ**) ± δ.
+  const demandL = (price) => book.demand(price);
   const atStar = demandL(muStarStar);
   const priceWhereDemandIs = (level) => {
-    // The least price in [floor, ceiling] with S_L(price) ≤ level, by bisection.
+    // The least price in [floor, ceiling] with S̃_L(price) ≤ level, by bisection.
     if (demandL(floor) <= level) return floor;
     if (demandL(ceiling) > level) return ceiling;
     let low = floor;
@@ -129,7 +198,7 @@ export function delayedBound({ logAgents, quantityAgents, unitFee, floor, ceilin
     const below = muStarStar - priceWhereDemandIs(atStar + delta);
     return Math.max(above, below, 0) * (1 + SAFETY) + ROUNDING_SLACK;
   };
-  const ellStar = slopeL(muStarStar) * (1 - SAFETY);
+  const ellStar = slopeRangeL(muStarStar, muStarStar)[0] * (1 - SAFETY);
   const lqStar = slopeQ(muStarStar) * (1 + SAFETY);
   const rateAt = (step) => {
     const a = 1 - step * ellStar;
@@ -157,12 +226,12 @@ export function delayedBound({ logAgents, quantityAgents, unitFee, floor, ceilin
       runStart = null;
     }
     const previous = interval(step);
-    const clampPrice = (error) => Math.min(Math.max(muStarStar + error, floor), ceiling);
-    const [etaLow, etaHigh] = stepSizes(clampPrice(previous[0]), clampPrice(previous[1]));
+    const [etaLow, etaHigh] = stepSizes(clamp(muStarStar + previous[0]), clamp(muStarStar + previous[1]));
     etaEnvelope[0] = Math.min(etaEnvelope[0], etaLow);
     etaEnvelope[1] = Math.max(etaEnvelope[1], etaHigh);
-    const aLow = slopeL(muStarStar + Math.max(current[1], 0)) * (1 - SAFETY);
-    const aHigh = slopeL(muStarStar + Math.min(current[0], 0)) * (1 + SAFETY);
+    const [aLowRaw, aHighRaw] = slopeRangeL(muStarStar + Math.min(current[0], 0), muStarStar + Math.max(current[1], 0));
+    const aLow = aLowRaw * (1 - SAFETY);
+    const aHigh = aHighRaw * (1 + SAFETY);
     const bHigh = slopeQ(muStarStar + Math.min(previous[0], 0)) * (1 + SAFETY);
     const bLow = slopeQ(muStarStar + Math.max(previous[1], 0)) * (1 - SAFETY);
     const A = [Math.max(0, 1 - etaHigh * aHigh), Math.max(0, 1 - etaLow * aLow)];

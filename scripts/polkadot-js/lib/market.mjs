@@ -6,7 +6,14 @@
 //   stepRule = { kind: 'DualAscent', eta } | { kind: 'SafeguardedNewton', maxRelativeChange
 //              (Perbill parts), minChange }
 //   curve = { kind: 'LogUtility', alpha, beta } | { kind: 'Quantity', x }
+//   terms = { curve, budget (planck per epoch), from, until, exit } — an order, counting in the
+//           epochs from … until − 1, taking part at the grid prices below index `exit`
+//   bid = { order: terms, next: terms | null, settledTo, escrow (planck), deposit (planck) }
+//   totals = { units: BigInt[513], participants: Number[513] } — a book on its price grid (book.mjs)
+//   clearing = { price, lower, lowerWeight, upperWeight } — how an epoch settled (book.mjs `clear`)
 
+import { stringToU8a, u8aConcat } from '@polkadot/util';
+import { encodeAddress } from '@polkadot/util-crypto';
 import { formatFixed } from './fixed.mjs';
 
 const MAX_QUANTITY = 1_000_000_000n * 10n ** 18n;
@@ -68,8 +75,13 @@ export const decodeCurve = (codec) => (codec.isLogUtility
   ? { kind: 'LogUtility', alpha: codec.asLogUtility.alpha.toBigInt(), beta: codec.asLogUtility.beta.toBigInt() }
   : { kind: 'Quantity', x: codec.asQuantity.x.toBigInt() });
 
-/** The name of the error `ContractEquilibrium` would return for `params`, or null (market.rs `validate`). */
-export function paramsError(params) {
+/**
+ * The name of the error `ContractEquilibrium` would return for `params`, or null (market.rs
+ * `validate`; and, given the market's `current` parameters and its number of `bids`, the
+ * pallet's `TermsFixedByBids`: fees and price bounds change only on a market without bids,
+ * since its bids' contracts are priced on them).
+ */
+export function paramsError(params, current = null, bids = 0) {
   if (params.capacity === 0n || params.capacity > MAX_QUANTITY) return 'CapacityOutOfRange';
   if (params.priceFloor > params.priceCeiling) return 'PriceBoundsInverted';
   if (params.priceCeiling > MAX_PRICE) return 'PriceCeilingTooHigh';
@@ -81,6 +93,7 @@ export function paramsError(params) {
   if (rule.kind === 'SafeguardedNewton' && (rule.maxRelativeChange === 0n || rule.minChange === 0n)) {
     return 'InvalidStepRule';
   }
+  if (current && bids > 0 && !sameTerms(current, params)) return 'TermsFixedByBids';
   return null;
 }
 
@@ -89,7 +102,9 @@ const atBlock = async (api, at) => (at ? api.at(at) : api);
 
 /**
  * contractEquilibriumApi.market(id): { params, price, aggregateDemand, converged, epoch,
- * epochStart, bidders }, or null when there is no such market.
+ * epochStart, epochLength (of the epoch under way: a new length applies from the next epoch;
+ * the parameters' on runtimes that do not store it), bidders }, or null when there is no such
+ * market.
  */
 export async function readMarket(api, id, at) {
   const view = await (await atBlock(api, at)).call.contractEquilibriumApi.market(id);
@@ -102,6 +117,7 @@ export async function readMarket(api, id, at) {
     converged: market.converged.isTrue,
     epoch: market.epoch.toNumber(),
     epochStart: market.epochStart.toNumber(),
+    epochLength: market.epochLength === undefined ? market.params.epochLength.toNumber() : market.epochLength.toNumber(),
     bidders: bidders.toNumber(),
   };
 }
@@ -123,26 +139,105 @@ export async function readEquilibrium(api, id, at) {
   };
 }
 
-/** A codec NextOrder → { kind: 'Keep' } | { kind: 'Replace', curve, budget } | { kind: 'Withdraw' }. */
-export const decodeNextOrder = (codec) => (codec.isReplace
-  ? { kind: 'Replace', curve: decodeCurve(codec.asReplace.curve), budget: codec.asReplace.budget.toBigInt() }
-  : { kind: codec.isWithdraw ? 'Withdraw' : 'Keep' });
+/** A codec OrderTerms → { curve, budget (planck per epoch), from, until (it counts in from … until − 1), exit (grid index) }. */
+export const decodeTerms = (codec) => ({
+  curve: decodeCurve(codec.curve),
+  budget: codec.budget.toBigInt(),
+  from: codec.from.toNumber(),
+  until: codec.until.toNumber(),
+  exit: codec.exit.toNumber(),
+});
+
+/** A codec Bid → { order, next (terms or null), settledTo, escrow, deposit }. */
+export const decodeBid = (codec) => ({
+  order: decodeTerms(codec.order),
+  next: codec.next.isSome ? decodeTerms(codec.next.unwrap()) : null,
+  settledTo: codec.settledTo.toNumber(),
+  escrow: codec.escrow.toBigInt(),
+  deposit: codec.deposit.toBigInt(),
+});
+
+/** A codec Clearing → { price, lower, lowerWeight, upperWeight } (book.mjs `clear`'s shape). */
+export const decodeClearing = (codec) => ({
+  price: codec.price.toBigInt(),
+  lower: codec.lower.toNumber(),
+  lowerWeight: codec.lowerWeight.toBigInt(),
+  upperWeight: codec.upperWeight.toBigInt(),
+});
+
+/** A codec EpochOutcome → { clearing, demand, totalAllocated, bidders, participants, totalPaid, capacity }. */
+export const decodeOutcome = (codec) => ({
+  clearing: decodeClearing(codec.clearing),
+  demand: codec.demand.toBigInt(),
+  totalAllocated: codec.totalAllocated.toBigInt(),
+  bidders: codec.bidders.toNumber(),
+  participants: codec.participants.toNumber(),
+  totalPaid: codec.totalPaid.toBigInt(),
+  capacity: codec.capacity.toBigInt(),
+});
+
+/** A codec BookTotals → book.mjs totals { units: BigInt[513], participants: Number[513] }. */
+export const decodeTotals = (codec) => ({
+  units: codec.units.map((unit) => unit.toBigInt()),
+  participants: codec.participants.map((count) => count.toNumber()),
+});
+
+/** The API decorated at `at`, for storage queries. */
+const queryAt = async (api, at) => (at ? (await api.at(at)).query : api.query);
 
 /**
- * The bids of market `id` in storage order: [{ who, curve, budget, deposit, countedFrom (the
- * first epoch the bid counts in), next (what happens to it once the epoch under way has
- * settled, `decodeNextOrder`) }].
+ * The bids of market `id` (`Bids` is a double map market → bidder): a Map from the bidder's
+ * address to its bid (`decodeBid`), in the order the storage iterates them.
  */
 export async function readBids(api, id, at) {
-  const bids = at ? await api.query.contractEquilibrium.bids.at(at, id) : await api.query.contractEquilibrium.bids(id);
-  return bids.map((bid) => ({
-    who: bid.bidder.toString(),
-    curve: decodeCurve(bid.curve),
-    budget: bid.budget.toBigInt(),
-    deposit: bid.deposit.toBigInt(),
-    countedFrom: bid.countedFrom.toNumber(),
-    next: decodeNextOrder(bid.next),
+  const entries = await (await queryAt(api, at)).contractEquilibrium.bids.entries(id);
+  return new Map(entries.map(([key, bid]) => [key.args[1].toString(), decodeBid(bid.unwrap())]));
+}
+
+/** Market `id`'s book: { totals, counted, bids }, or null. */
+export async function readBook(api, id, at) {
+  const book = await (await queryAt(api, at)).contractEquilibrium.books(id);
+  if (book.isNone) return null;
+  const { totals, counted, bids } = book.unwrap();
+  return { totals: decodeTotals(totals), counted: counted.toNumber(), bids: bids.toNumber() };
+}
+
+/** The changes scheduled for market `id`'s book: Map epoch → { entering, leaving, enteringCount, leavingCount }. */
+export async function readBookChanges(api, id, at) {
+  const entries = await (await queryAt(api, at)).contractEquilibrium.bookChanges.entries(id);
+  return new Map(entries.map(([key, change]) => {
+    const { entering, leaving, enteringCount, leavingCount } = change.unwrap();
+    return [key.args[1].toNumber(), { entering: decodeTotals(entering), leaving: decodeTotals(leaving), enteringCount: enteringCount.toNumber(), leavingCount: leavingCount.toNumber() }];
   }));
+}
+
+/** Market `id`'s clearing records: Map epoch → { clearing, unsettled }. */
+export async function readClearings(api, id, at) {
+  const entries = await (await queryAt(api, at)).contractEquilibrium.clearings.entries(id);
+  return new Map(entries.map(([key, record]) => {
+    const { clearing, unsettled } = record.unwrap();
+    return [key.args[1].toNumber(), { clearing: decodeClearing(clearing), unsettled: unsettled.toNumber() }];
+  }));
+}
+
+/**
+ * contractEquilibriumApi.bid(id, who): { bid (`decodeBid`), unsettledAllocation,
+ * unsettledPayment (planck) } — what settling the bid now would allocate and charge — or null.
+ */
+export async function readBidView(api, id, who, at) {
+  const view = await (await atBlock(api, at)).call.contractEquilibriumApi.bid(id, who);
+  if (view.isNone) return null;
+  const { bid, unsettledAllocation, unsettledPayment } = view.unwrap();
+  return { bid: decodeBid(bid), unsettledAllocation: unsettledAllocation.toBigInt(), unsettledPayment: unsettledPayment.toBigInt() };
+}
+
+/**
+ * The pallet's escrow account: `PalletId::into_account_truncating`, i.e. "modl" ‖ the 8-byte
+ * pallet id (`eq/markt` in the runtime) ‖ zero padding, as an SS58 address.
+ */
+export function escrowAccount(api) {
+  const id = api.consts.contractEquilibrium.palletId.toU8a();
+  return encodeAddress(u8aConcat(stringToU8a('modl'), id, new Uint8Array(32 - 4 - id.length)), api.registry.chainSS58 ?? 42);
 }
 
 /** One line per parameter, human-readable, exact. */
@@ -162,6 +257,10 @@ export function describeParams(params) {
     ['payee', params.payee],
   ];
 }
+
+/** Whether two plain params price contracts alike: the same fees and price bounds (the pallet's `TermsFixedByBids`). */
+export const sameTerms = (a, b) => a.unitFee === b.unitFee && a.fixedFee === b.fixedFee
+  && a.priceFloor === b.priceFloor && a.priceCeiling === b.priceCeiling;
 
 /** Whether two plain params are equal. */
 export const sameParams = (a, b) => JSON.stringify(encodeParams(a), bigintJson) === JSON.stringify(encodeParams(b), bigintJson);

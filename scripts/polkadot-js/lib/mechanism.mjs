@@ -307,6 +307,9 @@ export function allocate(orders, params, price) {
 }
 
 /**
+ * The per-order settlement of storage version 1 (the pallet before the order book on a grid),
+ * which no script uses any more: the pallet now settles an epoch with book.mjs `clear` and each
+ * bid with book.mjs `settleOrder`.
  * The pallet's `settle` (steps 1–2) for one market: given its bids in storage order
  * [{ who, curve, budget }], its params and posted price, returns per bid
  * { who, allocation, payment, toPayee, toFees } as the chain computes them (assuming both
