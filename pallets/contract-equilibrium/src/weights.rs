@@ -60,15 +60,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ContractEquilibrium::NextMarketId` (r:1 w:1)
 	/// Proof: `ContractEquilibrium::NextMarketId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Markets` (r:1 w:1)
-	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Books` (r:0 w:1)
 	/// Proof: `ContractEquilibrium::Books` (`max_values`: None, `max_size`: Some(10280), added: 12755, mode: `MaxEncodedLen`)
 	fn create_market() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `132`
-		//  Estimated: `3671`
-		// Minimum execution time: 17_987_000 picoseconds.
-		Weight::from_parts(24_508_000, 3671)
+		//  Estimated: `3675`
+		// Minimum execution time: 17_292_000 picoseconds.
+		Weight::from_parts(22_298_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -77,18 +77,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ContractEquilibrium::Books` (r:1 w:0)
 	/// Proof: `ContractEquilibrium::Books` (`max_values`: None, `max_size`: Some(10280), added: 12755, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Markets` (r:1 w:1)
-	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn set_market_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10752`
+		//  Measured:  `10756`
 		//  Estimated: `13745`
-		// Minimum execution time: 21_637_000 picoseconds.
-		Weight::from_parts(30_040_000, 13745)
+		// Minimum execution time: 21_427_000 picoseconds.
+		Weight::from_parts(29_419_000, 13745)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ContractEquilibrium::Markets` (r:1 w:0)
-	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Books` (r:1 w:1)
 	/// Proof: `ContractEquilibrium::Books` (`max_values`: None, `max_size`: Some(10280), added: 12755, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Bids` (r:1 w:1)
@@ -103,14 +103,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[0, 512]`.
 	fn submit_demand(n: u32, e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12781 + e * (47 ±0)`
+		//  Measured:  `12785 + e * (47 ±0)`
 		//  Estimated: `70004 + e * (2553 ±0)`
-		// Minimum execution time: 727_984_000 picoseconds.
-		Weight::from_parts(147_521_913, 70004)
-			// Standard Error: 1_158
-			.saturating_add(Weight::from_parts(8_884, 0).saturating_mul(n.into()))
-			// Standard Error: 225_980
-			.saturating_add(Weight::from_parts(10_002_870, 0).saturating_mul(e.into()))
+		// Minimum execution time: 1_223_895_000 picoseconds.
+		Weight::from_parts(170_190_227, 70004)
+			// Standard Error: 1_220
+			.saturating_add(Weight::from_parts(14_019, 0).saturating_mul(n.into()))
+			// Standard Error: 237_881
+			.saturating_add(Weight::from_parts(10_746_219, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -120,7 +120,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ContractEquilibrium::Books` (r:1 w:1)
 	/// Proof: `ContractEquilibrium::Books` (`max_values`: None, `max_size`: Some(10280), added: 12755, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Markets` (r:1 w:0)
-	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Bids` (r:1 w:1)
 	/// Proof: `ContractEquilibrium::Bids` (`max_values`: None, `max_size`: Some(215), added: 2690, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Clearings` (r:512 w:512)
@@ -134,12 +134,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[0, 512]`.
 	fn withdraw_demand(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11165 + e * (47 ±0)`
+		//  Measured:  `11169 + e * (47 ±0)`
 		//  Estimated: `52447 + e * (2553 ±0)`
-		// Minimum execution time: 379_950_000 picoseconds.
-		Weight::from_parts(415_284_834, 52447)
-			// Standard Error: 17_432
-			.saturating_add(Weight::from_parts(7_810_324, 0).saturating_mul(e.into()))
+		// Minimum execution time: 643_516_000 picoseconds.
+		Weight::from_parts(753_501_260, 52447)
+			// Standard Error: 24_851
+			.saturating_add(Weight::from_parts(8_507_179, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -149,7 +149,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ContractEquilibrium::Books` (r:1 w:1)
 	/// Proof: `ContractEquilibrium::Books` (`max_values`: None, `max_size`: Some(10280), added: 12755, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Markets` (r:1 w:0)
-	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Bids` (r:1 w:1)
 	/// Proof: `ContractEquilibrium::Bids` (`max_values`: None, `max_size`: Some(215), added: 2690, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Clearings` (r:512 w:512)
@@ -161,12 +161,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 512]`.
 	fn settle_bid(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11112 + e * (48 ±0)`
+		//  Measured:  `11116 + e * (48 ±0)`
 		//  Estimated: `13745 + e * (2553 ±0)`
-		// Minimum execution time: 95_048_000 picoseconds.
-		Weight::from_parts(73_933_061, 13745)
-			// Standard Error: 12_400
-			.saturating_add(Weight::from_parts(8_037_625, 0).saturating_mul(e.into()))
+		// Minimum execution time: 93_826_000 picoseconds.
+		Weight::from_parts(60_983_610, 13745)
+			// Standard Error: 10_340
+			.saturating_add(Weight::from_parts(9_334_954, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -174,7 +174,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2553).saturating_mul(e.into()))
 	}
 	/// Storage: `ContractEquilibrium::Markets` (r:1 w:1)
-	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::CounterForMarkets` (r:1 w:1)
 	/// Proof: `ContractEquilibrium::CounterForMarkets` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Books` (r:1 w:1)
@@ -184,16 +184,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ContractEquilibrium::EpochOutcomes` (r:64 w:64)
 	/// Proof: `ContractEquilibrium::EpochOutcomes` (`max_values`: None, `max_size`: Some(146), added: 2621, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::ClosedMarkets` (r:0 w:1)
-	/// Proof: `ContractEquilibrium::ClosedMarkets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::ClosedMarkets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// The range of component `c` is `[0, 257]`.
 	fn close_market(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `13829 + c * (47 ±0)`
-		//  Estimated: `168734 + c * (23003 ±5)`
-		// Minimum execution time: 101_347_000 picoseconds.
-		Weight::from_parts(122_181_679, 168734)
-			// Standard Error: 6_628
-			.saturating_add(Weight::from_parts(1_291_150, 0).saturating_mul(c.into()))
+		//  Measured:  `13833 + c * (47 ±0)`
+		//  Estimated: `168734 + c * (23003 ±6)`
+		// Minimum execution time: 101_051_000 picoseconds.
+		Weight::from_parts(123_520_946, 168734)
+			// Standard Error: 6_205
+			.saturating_add(Weight::from_parts(1_181_564, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(68_u64))
@@ -201,18 +201,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 23003).saturating_mul(c.into()))
 	}
 	/// Storage: `ContractEquilibrium::Markets` (r:17 w:16)
-	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Books` (r:16 w:0)
 	/// Proof: `ContractEquilibrium::Books` (`max_values`: None, `max_size`: Some(10280), added: 12755, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[0, 16]`.
 	fn on_initialize_base(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10575 + m * (95 ±0)`
-		//  Estimated: `3671 + m * (12755 ±0)`
-		// Minimum execution time: 3_027_000 picoseconds.
-		Weight::from_parts(11_167_041, 3671)
-			// Standard Error: 20_237
-			.saturating_add(Weight::from_parts(18_909_168, 0).saturating_mul(m.into()))
+		//  Measured:  `10579 + m * (95 ±0)`
+		//  Estimated: `3675 + m * (12755 ±0)`
+		// Minimum execution time: 2_870_000 picoseconds.
+		Weight::from_parts(9_391_491, 3675)
+			// Standard Error: 18_162
+			.saturating_add(Weight::from_parts(17_629_790, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(m.into())))
@@ -221,16 +221,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ContractEquilibrium::Books` (r:1 w:0)
 	/// Proof: `ContractEquilibrium::Books` (`max_values`: None, `max_size`: Some(10280), added: 12755, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Markets` (r:1 w:1)
-	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[10, 100000]`.
-	fn step_price(n: u32, ) -> Weight {
+	fn step_price(_n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `10531`
 		//  Estimated: `13745`
-		// Minimum execution time: 26_368_000 picoseconds.
-		Weight::from_parts(86_743_153, 13745)
-			// Standard Error: 106
-			.saturating_add(Weight::from_parts(489, 0).saturating_mul(n.into()))
+		// Minimum execution time: 27_907_000 picoseconds.
+		Weight::from_parts(120_282_102, 13745)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -241,7 +239,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ContractEquilibrium::BookChanges` (r:1 w:1)
 	/// Proof: `ContractEquilibrium::BookChanges` (`max_values`: None, `max_size`: Some(20552), added: 23027, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Markets` (r:1 w:1)
-	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(206), added: 2681, mode: `MaxEncodedLen`)
+	/// Proof: `ContractEquilibrium::Markets` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::Clearings` (r:0 w:1)
 	/// Proof: `ContractEquilibrium::Clearings` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 	/// Storage: `ContractEquilibrium::EpochOutcomes` (r:0 w:1)
@@ -251,10 +249,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `31459`
 		//  Estimated: `24017`
-		// Minimum execution time: 133_987_000 picoseconds.
-		Weight::from_parts(243_400_124, 24017)
-			// Standard Error: 321
-			.saturating_add(Weight::from_parts(2_007, 0).saturating_mul(n.into()))
+		// Minimum execution time: 129_823_000 picoseconds.
+		Weight::from_parts(222_183_491, 24017)
+			// Standard Error: 230
+			.saturating_add(Weight::from_parts(1_816, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -263,19 +261,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's database weights, for tests and runtimes without their own.
 impl WeightInfo for () {
 	fn create_market() -> Weight {
-		Weight::from_parts(24_508_000, 3671)
+		Weight::from_parts(22_298_000, 3675)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn set_market_params() -> Weight {
-		Weight::from_parts(30_040_000, 13745)
+		Weight::from_parts(29_419_000, 13745)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn submit_demand(n: u32, e: u32, ) -> Weight {
-		Weight::from_parts(147_521_913, 70004)
-			.saturating_add(Weight::from_parts(8_884, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(10_002_870, 0).saturating_mul(e.into()))
+		Weight::from_parts(170_190_227, 70004)
+			.saturating_add(Weight::from_parts(14_019, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(10_746_219, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
@@ -283,8 +281,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2553).saturating_mul(e.into()))
 	}
 	fn withdraw_demand(e: u32, ) -> Weight {
-		Weight::from_parts(415_284_834, 52447)
-			.saturating_add(Weight::from_parts(7_810_324, 0).saturating_mul(e.into()))
+		Weight::from_parts(753_501_260, 52447)
+			.saturating_add(Weight::from_parts(8_507_179, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
@@ -292,8 +290,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2553).saturating_mul(e.into()))
 	}
 	fn settle_bid(e: u32, ) -> Weight {
-		Weight::from_parts(73_933_061, 13745)
-			.saturating_add(Weight::from_parts(8_037_625, 0).saturating_mul(e.into()))
+		Weight::from_parts(60_983_610, 13745)
+			.saturating_add(Weight::from_parts(9_334_954, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
@@ -301,8 +299,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2553).saturating_mul(e.into()))
 	}
 	fn close_market(c: u32, ) -> Weight {
-		Weight::from_parts(122_181_679, 168734)
-			.saturating_add(Weight::from_parts(1_291_150, 0).saturating_mul(c.into()))
+		Weight::from_parts(123_520_946, 168734)
+			.saturating_add(Weight::from_parts(1_181_564, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(67_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(c.into())))
 			.saturating_add(RocksDbWeight::get().writes(68_u64))
@@ -310,22 +308,21 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 23003).saturating_mul(c.into()))
 	}
 	fn on_initialize_base(m: u32, ) -> Weight {
-		Weight::from_parts(11_167_041, 3671)
-			.saturating_add(Weight::from_parts(18_909_168, 0).saturating_mul(m.into()))
+		Weight::from_parts(9_391_491, 3675)
+			.saturating_add(Weight::from_parts(17_629_790, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 12755).saturating_mul(m.into()))
 	}
-	fn step_price(n: u32, ) -> Weight {
-		Weight::from_parts(86_743_153, 13745)
-			.saturating_add(Weight::from_parts(489, 0).saturating_mul(n.into()))
+	fn step_price(_n: u32, ) -> Weight {
+		Weight::from_parts(120_282_102, 13745)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn settle_epoch(n: u32, ) -> Weight {
-		Weight::from_parts(243_400_124, 24017)
-			.saturating_add(Weight::from_parts(2_007, 0).saturating_mul(n.into()))
+		Weight::from_parts(222_183_491, 24017)
+			.saturating_add(Weight::from_parts(1_816, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
