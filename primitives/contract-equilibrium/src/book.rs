@@ -365,6 +365,24 @@ impl Demand for GriddedDemand<'_> {
 			.max()
 			.unwrap_or_else(FixedU128::zero)
 	}
+
+	/// The steepest of the cells that meet `[low, high]`, rounded up: `S̃` is linear on each
+	/// cell, so its slope on the interval is one of theirs. A steep cell elsewhere on the grid
+	/// (an order leaving near the floor, say) does not slow a step that never reaches it.
+	fn steepest_slope_between(
+		&self,
+		_unit_fee: FixedU128,
+		_floor: FixedU128,
+		low: FixedU128,
+		high: FixedU128,
+	) -> FixedU128 {
+		let first = self.grid.locate(low).lower;
+		let last = self.grid.locate(high).lower.max(first);
+		(first..=last)
+			.map(|lower| self.cell_slope(lower, Rounding::Up))
+			.max()
+			.unwrap_or_else(FixedU128::zero)
+	}
 }
 
 /// How an epoch settled, from which every bid that counted in it is settled whenever it is

@@ -66,6 +66,21 @@ pub fn lipschitz_bound<D: Demand>(
 	})
 }
 
+/// A bound on `|S'(μ)|` for every `μ` in `[low, high]` (prices at or above `floor`):
+/// `Σ steepest_slope_between` — [`lipschitz_bound`] for declared curves and orders, the steepest
+/// cell on the interval for a gridded book.
+pub fn lipschitz_bound_between<D: Demand>(
+	curves: &[D],
+	unit_fee: FixedU128,
+	floor: FixedU128,
+	low: FixedU128,
+	high: FixedU128,
+) -> FixedU128 {
+	curves.iter().fold(FixedU128::zero(), |sum, curve| {
+		sum.saturating_add(curve.steepest_slope_between(unit_fee, floor, low, high))
+	})
+}
+
 /// The exact contract-clearing price `μ*` within the market's bounds:
 /// - `price_floor` when capacity does not bind there (`S(floor) ≤ m`);
 /// - `price_ceiling` when demand exceeds capacity even there (`S(ceiling) > m`);

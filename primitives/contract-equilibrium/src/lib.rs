@@ -45,7 +45,9 @@ pub use book::{
 	clear, BookTotals, Clearing, ClearingTotals, GridOrder, GriddedDemand, PriceGrid, Settlement,
 };
 pub use curve::{CurveError, DemandCurve};
-pub use equilibrium::{clearing_price, evaluate, lipschitz_bound, DemandSnapshot};
+pub use equilibrium::{
+	clearing_price, evaluate, lipschitz_bound, lipschitz_bound_between, DemandSnapshot,
+};
 pub use market::{MarketParams, ParamsError, StepRule};
 pub use order::{Demand, Order};
 pub use settlement::{

@@ -38,6 +38,18 @@ pub trait Demand {
 	fn exit_price(&self, unit_fee: FixedU128) -> Option<FixedU128>;
 	/// A bound on `|d'(μ)|` for every `μ ≥ floor`.
 	fn steepest_slope_from(&self, unit_fee: FixedU128, floor: FixedU128) -> FixedU128;
+	/// A bound on `|d'(μ)|` for every `μ` in `[low, high]` (prices at or above `floor`). By
+	/// default the bound from the floor, which holds there too; a demand known piece by piece
+	/// (a book on a price grid) bounds it over the interval alone.
+	fn steepest_slope_between(
+		&self,
+		unit_fee: FixedU128,
+		floor: FixedU128,
+		_low: FixedU128,
+		_high: FixedU128,
+	) -> FixedU128 {
+		self.steepest_slope_from(unit_fee, floor)
+	}
 	/// The demand and its slopes at `price` together (what a price step evaluates), for
 	/// demands that can share the work.
 	fn level_and_slopes_at(

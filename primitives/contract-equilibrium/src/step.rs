@@ -20,7 +20,7 @@
 //! 10⁻¹⁸, never more.
 
 use crate::{
-	equilibrium::{aggregate_demand, evaluate, lipschitz_bound},
+	equilibrium::{aggregate_demand, evaluate, lipschitz_bound, lipschitz_bound_between},
 	fixed::{abs_diff, div, mul, mul_div},
 	market::{MarketParams, StepRule},
 	order::Demand,
@@ -107,6 +107,14 @@ pub fn effective_step_size<D: Demand, AccountId>(
 	}
 }
 
+/// Dual ascent's target: `μ + η_eff·(S − m)` with `η_eff = min(η, 1/L)`, where `L` bounds `|S'|`
+/// between the price and where governance's `η` alone would take it (clamped into the bounds).
+///
+/// Why a local bound keeps the guarantee: the target lies in that interval (`η_eff ≤ η`), and
+/// on it the map `x ↦ x + η_eff·(S(x) − m)` has slope `1 − η_eff·|S'| ≥ 0`. Were `μ*` strictly
+/// between the price and the target, the map would be non-decreasing from the price to `μ*`, so
+/// the target (the map at the price) would be at most (from below) or at least (from above) its
+/// value at `μ*`, which is `μ*` itself — a contradiction. So the step never crosses `μ*`.
 fn dual_ascent_target<D: Demand, AccountId>(
 	curves: &[D],
 	params: &MarketParams<AccountId>,
@@ -114,12 +122,32 @@ fn dual_ascent_target<D: Demand, AccountId>(
 	demand: FixedU128,
 	eta: FixedU128,
 ) -> FixedU128 {
-	let step_size = effective_step_size(curves, params, eta);
-	if demand >= params.capacity {
-		price.saturating_add(mul(step_size, demand.saturating_sub(params.capacity), Rounding::Down))
-	} else {
-		price.saturating_sub(mul(step_size, params.capacity.saturating_sub(demand), Rounding::Down))
-	}
+	let step = |step_size: FixedU128| {
+		if demand >= params.capacity {
+			price.saturating_add(mul(
+				step_size,
+				demand.saturating_sub(params.capacity),
+				Rounding::Down,
+			))
+		} else {
+			price.saturating_sub(mul(
+				step_size,
+				params.capacity.saturating_sub(demand),
+				Rounding::Down,
+			))
+		}
+	};
+	let reach = params.clamp_price(step(eta));
+	let bound = lipschitz_bound_between(
+		curves,
+		params.unit_fee,
+		params.price_floor,
+		price.min(reach),
+		price.max(reach),
+	);
+	let step_size =
+		if bound.is_zero() { eta } else { eta.min(div(FixedU128::one(), bound, Rounding::Down)) };
+	step(step_size)
 }
 
 fn newton_secant_target<D: Demand, AccountId>(
