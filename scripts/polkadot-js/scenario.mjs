@@ -1385,7 +1385,7 @@ async function main() {
       const view = n < start + half ? t - 1 : start + half - 2 - startBlock;
       return { view, step: n + 1 === start + epochLength ? t - 1 : view };
     };
-    const bound = delayedBound({ book: curveOfBook(declared), quantityAgents: floatsQ, unitFee: tau, floor: fixedToNumber(model.params.priceFloor), ceiling: fixedToNumber(model.params.priceCeiling), muStarStar: fixedToNumber(muStarStar), e0, eMinus1, eta: stepSizes, tolerance: fixedToNumber(model.params.tolerance), reportIndex, measuredError, hold: HOLD_BLOCKS });
+    const bound = delayedBound({ book: curveOfBook(declared), quantityAgents: floatsQ, unitFee: tau, floor: fixedToNumber(model.params.priceFloor), ceiling: fixedToNumber(model.params.priceCeiling), muStarStar: fixedToNumber(muStarStar), e0, eMinus1, eta: stepSizes, etaCap: fixedToNumber(stepRule.eta), tolerance: fixedToNumber(model.params.tolerance), reportIndex, measuredError, hold: HOLD_BLOCKS });
     return { muStarStar, e0, eMinus1, bound };
   }
   const fmtEta = ([low, high]) => (low <= high ? `[${low.toFixed(9)}, ${high.toFixed(9)}]` : '(no step)');

@@ -243,6 +243,18 @@ export function griddedSteepestSlope(gridded, _unitFee, _floor) {
   return steepest;
 }
 
+/**
+ * book.rs `Demand for GriddedDemand::steepest_slope_between`: the steepest of the cells that meet
+ * [low, high], rounded up (from the cell holding `low` to the cell holding `high`).
+ */
+export function griddedSteepestSlopeBetween(gridded, _unitFee, _floor, low, high) {
+  const first = locate(gridded.grid, low).lower;
+  const last = max(first, locate(gridded.grid, high).lower);
+  let steepest = 0n;
+  for (let lower = first; lower <= last; lower += 1) steepest = max(steepest, cellSlope(gridded, lower, 'up'));
+  return steepest;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Clearing and settlement.
 

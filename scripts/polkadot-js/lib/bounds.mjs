@@ -160,7 +160,7 @@ export function monotoneBound({ book, start, muStar, eta, tolerance }) {
  * [least η_min, greatest η_max] over those steps, which every step size the chain uses in them
  * must lie in for the bound to hold.
  */
-export function delayedBound({ book, quantityAgents, unitFee, floor, ceiling, muStarStar, e0, eMinus1, eta, tolerance, reportIndex = (t) => ({ view: t - 1, step: t - 1 }), measuredError = null, hold = 0, maxBlocks = 100_000 }) {
+export function delayedBound({ book, quantityAgents, unitFee, floor, ceiling, muStarStar, e0, eMinus1, eta, etaCap = Infinity, tolerance, reportIndex = (t) => ({ view: t - 1, step: t - 1 }), measuredError = null, hold = 0, maxBlocks = 100_000 }) {
   const stepSizes = typeof eta === 'function' ? eta : () => [eta, eta];
   const clamp = (price) => Math.min(Math.max(price, floor), ceiling);
   const slopeRangeL = (low, high) => book.slopeRange(clamp(low), clamp(high));
@@ -226,7 +226,14 @@ export function delayedBound({ book, quantityAgents, unitFee, floor, ceiling, mu
       runStart = null;
     }
     const previous = interval(step);
-    const [etaLow, etaHigh] = stepSizes(clamp(muStarStar + previous[0]), clamp(muStarStar + previous[1]));
+    const [etaLow, etaHighGlobal] = stepSizes(clamp(muStarStar + previous[0]), clamp(muStarStar + previous[1]));
+    // The chain bounds |S̃'| only between the price and where governance's η would take it
+    // (step.rs `dual_ascent_target`), a stretch that holds the price's own cell: the step size is
+    // at most min(η, 1/ℓ) with ℓ the least cell slope of the declared book over the prices μ_t
+    // may be at (reports only add slope, where their budgets stop backing them), and at least the
+    // whole book's bound.
+    const leastHere = slopeRangeL(muStarStar + current[0], muStarStar + current[1])[0] * (1 - SAFETY);
+    const etaHigh = Math.max(etaHighGlobal, leastHere > 0 ? Math.min(etaCap, 1 / leastHere) : etaCap);
     etaEnvelope[0] = Math.min(etaEnvelope[0], etaLow);
     etaEnvelope[1] = Math.max(etaEnvelope[1], etaHigh);
     const [aLowRaw, aHighRaw] = slopeRangeL(muStarStar + Math.min(current[0], 0), muStarStar + Math.max(current[1], 0));

@@ -16,7 +16,7 @@
 import { FIXED_ONE, fixedDiv, max, min, mulDiv } from './fixed.mjs';
 // book.mjs imports this module too. The cycle is safe: neither module calls the other at load
 // time, and book.mjs's gridded functions are function declarations (bound before either runs).
-import { griddedDemandAt, griddedExitPrice, griddedSlopesAt, griddedSteepestSlope } from './book.mjs';
+import { griddedDemandAt, griddedExitPrice, griddedSlopesAt, griddedSteepestSlope, griddedSteepestSlopeBetween } from './book.mjs';
 
 /** `FixedU128::max_value()`'s inner value, u128::MAX = 2^128 − 1. */
 export const MAX_FIXED = (1n << 128n) - 1n;
@@ -141,6 +141,15 @@ export const steepestSlopeFrom = (demand, unitFee, floor) => (demand.kind === 'O
   ? orderSteepestSlopeFrom(demand, unitFee, floor)
   : demand.kind === 'Gridded' ? griddedSteepestSlope(demand, unitFee, floor) : curveSlopesAt(demand, unitFee, floor)[0]);
 
+/**
+ * order.rs `Demand::steepest_slope_between`: a bound on |d'| over [low, high] — the bound from the
+ * floor for curves and orders (the trait's default), the steepest cell meeting [low, high] for a
+ * gridded book.
+ */
+export const steepestSlopeBetween = (demand, unitFee, floor, low, high) => (demand.kind === 'Gridded'
+  ? griddedSteepestSlopeBetween(demand, unitFee, floor, low, high)
+  : steepestSlopeFrom(demand, unitFee, floor));
+
 // ---------------------------------------------------------------------------------------------
 // The market: S(μ), L, the price step, μ*.
 
@@ -151,6 +160,10 @@ export const aggregateDemand = (demands, unitFee, price) =>
 /** equilibrium.rs `lipschitz_bound`: L = Σ steepest_slope_from(τ, floor). */
 export const lipschitzBound = (demands, unitFee, floor) =>
   demands.reduce((sum, demand) => sat(sum + steepestSlopeFrom(demand, unitFee, floor)), 0n);
+
+/** equilibrium.rs `lipschitz_bound_between`: Σ steepest_slope_between(τ, floor, low, high). */
+export const lipschitzBoundBetween = (demands, unitFee, floor, low, high) =>
+  demands.reduce((sum, demand) => sat(sum + steepestSlopeBetween(demand, unitFee, floor, low, high)), 0n);
 
 /** market.rs `clamp_price`. */
 export const clampPrice = (params, price) => min(max(price, params.priceFloor), params.priceCeiling);
@@ -172,12 +185,17 @@ export function nextPriceDualAscent(demands, params, startPrice) {
   }
   const price = clampPrice(params, startPrice);
   const demand = aggregateDemand(demands, params.unitFee, price);
-  const stepSize = effectiveStepSize(demands, params, params.stepRule.eta);
   const capacity = params.capacity;
-  // step.rs `dual_ascent_target`
-  const target = demand >= capacity
-    ? sat(price + satMul(stepSize, demand - capacity, 'down'))
-    : satSub(price, satMul(stepSize, capacity - demand, 'down'));
+  const eta = params.stepRule.eta;
+  // step.rs `dual_ascent_target`: η_eff = min(η, 1/L) with L bounding |S'| between the price and
+  // where η alone would take it (clamped).
+  const stepWith = (size) => (demand >= capacity
+    ? sat(price + satMul(size, demand - capacity, 'down'))
+    : satSub(price, satMul(size, capacity - demand, 'down')));
+  const reach = clampPrice(params, stepWith(eta));
+  const bound = lipschitzBoundBetween(demands, params.unitFee, params.priceFloor, min(price, reach), max(price, reach));
+  const stepSize = bound === 0n ? eta : min(eta, satDiv(FIXED_ONE, bound, 'down'));
+  const target = stepWith(stepSize);
   const next = clampPrice(params, target);
   const excess = demand > capacity ? demand - capacity : capacity - demand;
   const pushedAgainstBound = (next === params.priceFloor && demand < capacity)
