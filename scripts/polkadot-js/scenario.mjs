@@ -1316,7 +1316,7 @@ async function main() {
     const L = replica.lipschitzBound(demands, model.params.unitFee, model.params.priceFloor);
     const bound = monotoneBound({ book: curveOfBook(totals), start: fixedToNumber(model.price), muStar: fixedToNumber(muStar), eta: fixedToNumber(eta), tolerance: fixedToNumber(model.params.tolerance) });
     say(`\nphase A — ${logAgents.length} LogUtility agents from μ_0 = ${formatFixed(model.price)} to the book's μ* = ${formatFixed(muStar)} (runtime API):`);
-    say(`  L = ${fixedToNumber(L).toFixed(6)} (the book's steepest cell, ${steepestCell(totals)}), η_eff = min(1, 1/L) = ${formatFixed(eta, 9)}, ℓ = least cell slope on [μ_0, μ*] = ${bound.ell.toFixed(6)}; |μ_t − μ*| ≤ (1 − η·ℓ)^t·|μ_0 − μ*| = ${bound.rate.toFixed(6)}^t·${fixedToNumber(absDiff(model.price, muStar)).toFixed(6)}`);
+    say(`  L = ${fixedToNumber(L).toFixed(6)} (the book's steepest cell, ${steepestCell(totals)}); each step's η = min(1, 1/L_local), L_local the steepest cell between the price and its target, so η ≥ min(1, 1/L) = ${formatFixed(eta, 9)}, ℓ = least cell slope on [μ_0, μ*] = ${bound.ell.toFixed(6)}; |μ_t − μ*| ≤ (1 − η·ℓ)^t·|μ_0 − μ*| = ${bound.rate.toFixed(6)}^t·${fixedToNumber(absDiff(model.price, muStar)).toFixed(6)}`);
     say(`  promise checked: |μ_t − μ*| ≤ ${formatFixed(model.params.tolerance)} within ${bound.blocks} blocks, and μ_t ≤ μ* at every block (no overshoot)`);
     let overshoot = 0n;
     const reached = await converge({
@@ -1344,7 +1344,10 @@ async function main() {
    * it: `reportIndex` tells the bound which measured or bounded price each step's reports came
    * from (the reporters report in every block, their bids counting since phase B's first block,
    * which is in an open half).
-   * The step size η = min(eta, 1/L) may move with the reports: L is the steepest cell of the
+   * The step size is η = min(eta, 1/L_t), L_t the steepest cell between the price and where eta
+   * alone would take it (step.rs), so it is at least min(eta, 1/L) with L the steepest cell of the
+   * whole book, and at most min(eta, 1/ℓ) with ℓ the least declared cell slope where the price may
+   * be (lib/bounds.mjs). The lower end may move with the reports: L is the steepest cell of the
    * whole book, and a report's contract falls over the cells where its budget stops backing it,
    * more cells the larger the report (each cell's slope is non-decreasing in every report). When
    * every report standing was made at a price in [low, high], η lies between its value with every

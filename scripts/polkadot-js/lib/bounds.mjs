@@ -241,11 +241,20 @@ export function delayedBound({ book, quantityAgents, unitFee, floor, ceiling, mu
     const aHigh = aHighRaw * (1 + SAFETY);
     const bHigh = slopeQ(muStarStar + Math.min(previous[0], 0)) * (1 + SAFETY);
     const bLow = slopeQ(muStarStar + Math.max(previous[1], 0)) * (1 - SAFETY);
-    const A = [Math.max(0, 1 - etaHigh * aHigh), Math.max(0, 1 - etaLow * aLow)];
-    const B = [etaLow * bLow, etaHigh * bHigh];
-    const ax = product(A, current);
-    const by = product(B, previous);
-    let next = [ax[0] - by[1], ax[1] - by[0]];
+    // e_{t+1} = (1 − η·a)·e_t − η·b·e_{t−1} with the same η in both terms: the expression is
+    // monotone in each of η, a, b, e_t and e_{t−1} over its range, so its extremes are at the
+    // corners of the box.
+    const corners = [];
+    for (const step of [etaLow, etaHigh]) {
+      for (const a of [aLow, aHigh]) {
+        for (const b of [bLow, bHigh]) {
+          for (const x of current) {
+            for (const y of previous) corners.push(Math.max(0, 1 - step * a) * x - step * b * y);
+          }
+        }
+      }
+    }
+    let next = [Math.min(...corners), Math.max(...corners)];
     next = [Math.min(Math.max(next[0], lowest), highest), Math.max(Math.min(next[1], highest), lowest)];
     intervals.set(t + 1, next);
     if (!(magnitude(next) < Infinity)) break;
