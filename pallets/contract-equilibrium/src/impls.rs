@@ -574,6 +574,32 @@ impl<T: Config> Pallet<T> {
 		Ok(settled)
 	}
 
+	/// Settles and removes the bids of closed markets, as many as `limit` has room for (each
+	/// charged as the heaviest `settle_bid`); returns the weight used.
+	pub(crate) fn do_sweep_closed_markets(limit: Weight) -> Weight {
+		let per_bid = T::WeightInfo::settle_bid(T::MaxOrderEpochs::get().saturating_mul(2));
+		let mut used = T::DbWeight::get().reads(1);
+		if used.any_gt(limit) {
+			return Weight::zero();
+		}
+		let Some((market_id, market)) = ClosedMarkets::<T>::iter().next() else {
+			return used;
+		};
+		let mut batch = alloc::vec::Vec::new();
+		for (who, bid) in Bids::<T>::iter_prefix(market_id) {
+			if used.saturating_add(per_bid).any_gt(limit) {
+				break;
+			}
+			used.saturating_accrue(per_bid);
+			batch.push((who, bid));
+		}
+		for (who, mut bid) in batch {
+			Self::settle_due(market_id, &who, &mut bid, &market.params, market.epoch);
+			Self::remove_bid(market_id, &who, &bid);
+		}
+		used
+	}
+
 	/// The per-block work: for every market, settle if its epoch ends, then step the price.
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
 		// The open markets (at most `MaxMarkets`), read once, in the order they were created.

@@ -26,7 +26,8 @@
 //!   when its bidder next acts, or by anyone with [`Pallet::settle_bid`] — in work bounded by
 //!   [`Config::MaxOrderEpochs`].
 //! - Governance closes a market with [`Pallet::close_market`]; every bid then settles what it
-//!   owes and is refunded the rest.
+//!   owes and is refunded the rest — when touched, or by the pallet itself with the blocks'
+//!   spare weight (`on_idle`).
 //!
 //! The math is pure and lives in [`contract_equilibrium_primitives`]; `docs/mechanism.md`
 //! explains the model, the step rules, why they converge, and the units.
@@ -388,6 +389,12 @@ pub mod pallet {
 			Self::do_on_initialize(now)
 		}
 
+		/// With the block's spare weight, settles and refunds the bids of closed markets, as
+		/// many as fit: a closed market empties without anyone having to act.
+		fn on_idle(_now: BlockNumberFor<T>, remaining_weight: Weight) -> Weight {
+			Self::do_sweep_closed_markets(remaining_weight)
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxBidders::get() > 0, "MaxBidders must be positive");
 			assert!(T::MaxMarkets::get() > 0, "MaxMarkets must be positive");
@@ -471,7 +478,8 @@ pub mod pallet {
 		/// Closes a market (governance only): the epoch under way is not settled, the market
 		/// stops, and it no longer counts towards [`Config::MaxMarkets`]. Each bid settles what it
 		/// owes for the epochs that did settle and is refunded the rest when it is next touched
-		/// ([`Pallet::settle_bid`], [`Pallet::withdraw_demand`]).
+		/// ([`Pallet::settle_bid`], [`Pallet::withdraw_demand`]) or, at the latest, when the
+		/// pallet sweeps the closed market with the blocks' spare weight.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::close_market(T::MaxOrderEpochs::get().saturating_add(1)))]
 		pub fn close_market(origin: OriginFor<T>, market: MarketId) -> DispatchResultWithPostInfo {

@@ -1192,6 +1192,44 @@ fn governance_closes_a_market_and_every_bid_is_settled_and_refunded() {
 }
 
 #[test]
+fn spare_block_weight_empties_a_closed_market() {
+	use crate::WeightInfo;
+	use frame_support::{traits::Hooks, weights::Weight};
+	build_and_execute(|| {
+		let id = create(pinned_at(fixed(1)));
+		for who in 1..=3 {
+			submit(who, id, agent(10, 5), 100 * UNIT);
+		}
+		run_to_block(11);
+		assert_ok!(ContractEquilibrium::close_market(RuntimeOrigin::root(), id));
+		// Not enough spare weight for a bid: nothing happens.
+		let per_bid = <Test as crate::Config>::WeightInfo::settle_bid(2 * EPOCHS);
+		ContractEquilibrium::on_idle(12, per_bid.saturating_sub(Weight::from_parts(1, 0)));
+		assert_eq!(Books::<Test>::get(id).unwrap().bids, 3);
+		// Room for two: two bids are settled for epoch 0 and refunded the rest.
+		let read = <<Test as frame_system::Config>::DbWeight as Get<
+			frame_support::weights::RuntimeDbWeight,
+		>>::get()
+		.reads(1);
+		let used = ContractEquilibrium::on_idle(12, per_bid.saturating_mul(2).saturating_add(read));
+		assert_eq!(used, per_bid.saturating_mul(2).saturating_add(read));
+		assert_eq!(Books::<Test>::get(id).unwrap().bids, 1);
+		ContractEquilibrium::do_try_state().expect("invariants hold");
+		ContractEquilibrium::on_idle(13, Weight::MAX);
+		assert!(!Books::<Test>::contains_key(id));
+		assert!(!ClosedMarkets::<Test>::contains_key(id));
+		assert_eq!(Clearings::<Test>::iter_prefix(id).count(), 0);
+		for who in 1..=3 {
+			assert_eq!(deposit_held(who), 0);
+			// Each paid for the one epoch that settled: 4 units at μ = 1 for 7 EQ.
+			assert_eq!(Balances::balance(&who), ENDOWMENT - 7 * UNIT);
+		}
+		// With nothing closed, the sweep reads one key.
+		assert_eq!(ContractEquilibrium::on_idle(14, Weight::MAX), read);
+	});
+}
+
+#[test]
 fn the_market_limit_counts_open_markets() {
 	build_and_execute(|| {
 		let max = <Test as crate::Config>::MaxMarkets::get();
