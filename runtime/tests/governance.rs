@@ -449,7 +449,7 @@ fn the_market_storage_migrates_from_version_1_in_a_runtime_upgrade() {
 		fungible::MutateHold, GetStorageVersion, StorageVersion, UpgradeCheckSelect,
 	};
 	use pallet_contract_equilibrium::{
-		migrations::v2::{v1, BidV1, MarketV1, NextOrderV1},
+		migrations::v2::{v1, BidV1, NextOrderV1},
 		Bids, Books, EpochOutcomes, HoldReason, Markets,
 	};
 	chain_from_preset("development").execute_with(|| {
@@ -499,19 +499,8 @@ fn the_market_storage_migrates_from_version_1_in_a_runtime_upgrade() {
 			pallet_contract_equilibrium::BookChanges::<Runtime>::clear_prefix(0, u32::MAX, None);
 		Books::<Runtime>::remove(0);
 		v1::Bids::<Runtime>::insert(0, old.clone());
-		let market = Markets::<Runtime>::get(0).expect("market 0");
-		let old_market = MarketV1 {
-			params: market.params.clone(),
-			price: market.price,
-			aggregate_demand: market.aggregate_demand,
-			converged: market.converged,
-			epoch: market.epoch,
-			epoch_start: market.epoch_start,
-		};
-		frame_support::storage::unhashed::put_raw(
-			&Markets::<Runtime>::hashed_key_for(0),
-			&old_market.encode(),
-		);
+		let market = pallet_contract_equilibrium::migrations::v2::put_market_as_v1::<Runtime>(0)
+			.expect("a market to rewrite");
 		let outcome = EpochOutcomes::<Runtime>::get(0, 0).expect("epoch 0 settled");
 		StorageVersion::new(1).put::<ContractEquilibrium>();
 		// (Version 1's outcomes had another layout; the pallet's own test migrates them.)

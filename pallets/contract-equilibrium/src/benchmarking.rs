@@ -9,8 +9,9 @@
 
 use super::*;
 use crate::pallet::{BookChanges, Books, Clearings, Markets, NextMarketId};
+use alloc::vec::Vec;
 use contract_equilibrium_primitives::{
-	book::GRID_POINTS, BookTotals, Clearing, FixedU128, GridOrder, Order, PriceGrid,
+	book::GRID_POINTS, BookTotals, Clearing, FixedU128, PriceGrid,
 };
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get, Hooks};
@@ -95,22 +96,7 @@ fn terms<T: Config>(
 	from: EpochIndex,
 	until: EpochIndex,
 ) -> OrderTermsOf<T> {
-	let entered = GridOrder::new(
-		Order {
-			curve: curve(index),
-			budget: Pallet::<T>::to_tokens(budget::<T>()),
-			fixed_fee: params.fixed_fee,
-		},
-		params.unit_fee,
-		&PriceGrid::of(params),
-	);
-	OrderTerms {
-		curve: curve(index),
-		budget: budget::<T>(),
-		from,
-		until,
-		exit: u16::try_from(entered.exit).unwrap_or(u16::MAX),
-	}
+	Pallet::<T>::order_terms(curve(index), budget::<T>(), from, until, params)
 }
 
 /// Fills `market` with `count` bids counting in epoch 0 and leaving when epoch 1 starts, as
@@ -119,20 +105,14 @@ fn terms<T: Config>(
 fn fill_book<T: Config>(market: MarketId, count: u32) {
 	let params = Markets::<T>::get(market).expect("created").params;
 	let grid = PriceGrid::of(&params);
+	// The sixteen kinds of orders, entered on the grid once.
+	let kinds: Vec<OrderTermsOf<T>> =
+		(0..KINDS).map(|kind| terms::<T>(&params, kind, 0, 1)).collect();
 	let mut totals = BookTotals::default();
-	for kind in 0..KINDS {
+	for (kind, order) in (0u32..).zip(kinds.iter()) {
 		let share = count.checked_div(KINDS).unwrap_or(0);
 		let times = share.saturating_add(u32::from(kind < count.checked_rem(KINDS).unwrap_or(0)));
-		let order = terms::<T>(&params, kind, 0, 1);
-		let entered = GridOrder {
-			order: Order {
-				curve: order.curve,
-				budget: Pallet::<T>::to_tokens(order.budget),
-				fixed_fee: params.fixed_fee,
-			},
-			unit_fee: params.unit_fee,
-			exit: usize::from(order.exit),
-		};
+		let entered = Pallet::<T>::grid_order(order, &params);
 		for index in 0..usize::from(order.exit).min(GRID_POINTS) {
 			let units = entered.units_at(&grid, index);
 			totals.units[index] = totals.units[index]
@@ -140,10 +120,10 @@ fn fill_book<T: Config>(market: MarketId, count: u32) {
 			totals.participants[index] = totals.participants[index].saturating_add(times);
 		}
 	}
-	for index in 0..count {
+	for (index, order) in (0..count).zip(kinds.iter().cycle()) {
 		let who: T::AccountId = account("bidder", index, SEED);
 		let bid = Bid {
-			order: terms::<T>(&params, index % KINDS, 0, 1),
+			order: *order,
 			next: None,
 			settled_to: 0,
 			escrow: budget::<T>(),

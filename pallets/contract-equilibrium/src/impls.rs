@@ -3,6 +3,7 @@
 use crate::{
 	pallet::*, types::*, BalanceOf, BidOf, MarketOf, MarketParamsOf, OrderTermsOf, WeightInfo,
 };
+use alloc::vec::Vec;
 use contract_equilibrium_primitives::{
 	clear, clearing_price, curve::CurveError, equilibrium::aggregate_demand, fixed::abs_diff,
 	next_price, BookTotals, DemandCurve, FixedU128, GridOrder, GriddedDemand, MarketParams, Order,
@@ -47,11 +48,28 @@ impl<T: Config> From<CurveError> for Error<T> {
 }
 
 /// How an order changes a market's book.
+#[derive(Clone, Copy)]
 pub(crate) enum Entry {
 	/// The order's contracts join the book.
 	Add,
 	/// The order's contracts leave the book.
 	Remove,
+}
+
+impl Entry {
+	/// Adds `order`'s contracts to `totals`, or removes them, and counts it in or out.
+	fn apply(self, totals: &mut BookTotals, count: &mut u32, order: &GridOrder, grid: &PriceGrid) {
+		match self {
+			Entry::Add => {
+				totals.add(order, grid);
+				*count = count.saturating_add(1);
+			},
+			Entry::Remove => {
+				totals.remove(order, grid);
+				*count = count.saturating_sub(1);
+			},
+		}
+	}
 }
 
 impl<T: Config> Pallet<T> {
@@ -158,7 +176,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// An order's contracts on its market's grid.
-	fn grid_order(terms: &OrderTermsOf<T>, params: &MarketParamsOf<T>) -> GridOrder {
+	pub(crate) fn grid_order(terms: &OrderTermsOf<T>, params: &MarketParamsOf<T>) -> GridOrder {
 		GridOrder {
 			order: Order {
 				curve: terms.curve,
@@ -167,6 +185,29 @@ impl<T: Config> Pallet<T> {
 			},
 			unit_fee: params.unit_fee,
 			exit: usize::from(terms.exit),
+		}
+	}
+
+	/// The terms of an order of `curve` with `budget` per epoch counting in `from .. until`, its
+	/// exit on the market's grid found once, here.
+	pub(crate) fn order_terms(
+		curve: DemandCurve,
+		budget: BalanceOf<T>,
+		from: EpochIndex,
+		until: EpochIndex,
+		params: &MarketParamsOf<T>,
+	) -> OrderTermsOf<T> {
+		let entered = GridOrder::new(
+			Order { curve, budget: Self::to_tokens(budget), fixed_fee: params.fixed_fee },
+			params.unit_fee,
+			&Self::grid(params),
+		);
+		OrderTerms {
+			curve,
+			budget,
+			from,
+			until,
+			exit: u16::try_from(entered.exit).unwrap_or(u16::MAX),
 		}
 	}
 
@@ -187,16 +228,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let grid = Self::grid(params);
 		let order = Self::grid_order(terms, params);
-		let apply = |totals: &mut BookTotals, count: &mut u32| match entry {
-			Entry::Add => {
-				totals.add(&order, &grid);
-				*count = count.saturating_add(1);
-			},
-			Entry::Remove => {
-				totals.remove(&order, &grid);
-				*count = count.saturating_sub(1);
-			},
-		};
+		let apply =
+			|totals: &mut BookTotals, count: &mut u32| entry.apply(totals, count, &order, &grid);
 		if terms.counts_in(epoch) {
 			apply(&mut book.totals, &mut book.counted);
 		} else {
@@ -234,12 +267,10 @@ impl<T: Config> Pallet<T> {
 		let grid = Self::grid(params);
 		let order = Self::grid_order(terms, params);
 		Self::change_book_at(market_id, terms.until, |change| {
-			change.leaving.remove(&order, &grid);
-			change.leaving_count = change.leaving_count.saturating_sub(1);
+			Entry::Remove.apply(&mut change.leaving, &mut change.leaving_count, &order, &grid)
 		});
 		Self::change_book_at(market_id, until, |change| {
-			change.leaving.add(&order, &grid);
-			change.leaving_count = change.leaving_count.saturating_add(1);
+			Entry::Add.apply(&mut change.leaving, &mut change.leaving_count, &order, &grid)
 		});
 		terms.until = until;
 	}
@@ -260,7 +291,7 @@ impl<T: Config> Pallet<T> {
 	/// What escrow the bid needs for the epochs it has not settled: each order's budget for each
 	/// of its epochs from `settled_to` on.
 	pub(crate) fn escrow_needed(bid: &BidOf<T>) -> BalanceOf<T> {
-		[Some(bid.order), bid.next].into_iter().flatten().fold(Zero::zero(), |sum, terms| {
+		bid.orders().fold(Zero::zero(), |sum, terms| {
 			let epochs = terms.until.saturating_sub(terms.from.max(bid.settled_to));
 			sum.saturating_add(terms.budget.saturating_mul(BalanceOf::<T>::from(epochs)))
 		})
@@ -277,6 +308,34 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// What settling `bid` for the epochs before `through` comes to, epoch by epoch:
+	/// `(epoch, its record, allocation, payment)` for each epoch it counted in and has not
+	/// settled (a record missing, a defect, settles nothing). At most `2·MaxOrderEpochs` epochs.
+	fn due_settlements(
+		market_id: MarketId,
+		bid: &BidOf<T>,
+		params: &MarketParamsOf<T>,
+		through: EpochIndex,
+	) -> Vec<(EpochIndex, Option<ClearingRecord>, FixedU128, BalanceOf<T>)> {
+		let grid = Self::grid(params);
+		let mut due = Vec::new();
+		for terms in bid.orders() {
+			let order = Self::grid_order(&terms, params);
+			for epoch in bid.due_epochs(&terms, through) {
+				let record = Clearings::<T>::get(market_id, epoch);
+				let (allocation, payment) = record.map_or_else(
+					|| (FixedU128::zero(), Zero::zero()),
+					|record| {
+						let outcome = record.clearing.settle(&order, &grid);
+						(outcome.allocation, Self::to_balance_up(outcome.payment).min(terms.budget))
+					},
+				);
+				due.push((epoch, record, allocation, payment));
+			}
+		}
+		due
+	}
+
 	/// Settles `bid` for the epochs before `through` that it counted in and has not settled:
 	/// charges each from its escrow (the payee and fee destination were paid when the epoch
 	/// settled), then promotes a pending order whose time has come. Returns how many epochs it
@@ -288,35 +347,27 @@ impl<T: Config> Pallet<T> {
 		params: &MarketParamsOf<T>,
 		through: EpochIndex,
 	) -> u32 {
-		let grid = Self::grid(params);
-		let mut settled = 0u32;
-		for terms in [Some(bid.order), bid.next].into_iter().flatten() {
-			let order = Self::grid_order(&terms, params);
-			let first = terms.from.max(bid.settled_to);
-			let last = terms.until.min(through);
-			for epoch in first..last {
-				settled = settled.saturating_add(1);
-				let Some(mut record) = Clearings::<T>::get(market_id, epoch) else {
-					defensive!("a clearing record is missing");
-					continue;
-				};
-				let outcome = record.clearing.settle(&order, &grid);
-				let payment = Self::to_balance_up(outcome.payment).min(terms.budget);
-				bid.escrow = bid.escrow.saturating_sub(payment);
-				record.unsettled = record.unsettled.saturating_sub(1);
-				if record.unsettled == 0 {
-					Clearings::<T>::remove(market_id, epoch);
-				} else {
-					Clearings::<T>::insert(market_id, epoch, record);
-				}
-				Self::deposit_event(Event::BidSettled {
-					market: market_id,
-					epoch,
-					who: who.clone(),
-					allocation: outcome.allocation,
-					payment,
-				});
+		let due = Self::due_settlements(market_id, bid, params, through);
+		let settled = u32::try_from(due.len()).unwrap_or(u32::MAX);
+		for (epoch, record, allocation, payment) in due {
+			let Some(mut record) = record else {
+				defensive!("a clearing record is missing");
+				continue;
+			};
+			bid.escrow = bid.escrow.saturating_sub(payment);
+			record.unsettled = record.unsettled.saturating_sub(1);
+			if record.unsettled == 0 {
+				Clearings::<T>::remove(market_id, epoch);
+			} else {
+				Clearings::<T>::insert(market_id, epoch, record);
 			}
+			Self::deposit_event(Event::BidSettled {
+				market: market_id,
+				epoch,
+				who: who.clone(),
+				allocation,
+				payment,
+			});
 		}
 		bid.settled_to = bid.settled_to.max(through);
 		if let Some(next) = bid.next {
@@ -336,21 +387,12 @@ impl<T: Config> Pallet<T> {
 		params: &MarketParamsOf<T>,
 		through: EpochIndex,
 	) -> (FixedU128, BalanceOf<T>) {
-		let grid = Self::grid(params);
-		let mut allocation = FixedU128::zero();
-		let mut payment: BalanceOf<T> = Zero::zero();
-		for terms in [Some(bid.order), bid.next].into_iter().flatten() {
-			let order = Self::grid_order(&terms, params);
-			for epoch in terms.from.max(bid.settled_to)..terms.until.min(through) {
-				if let Some(record) = Clearings::<T>::get(market_id, epoch) {
-					let outcome = record.clearing.settle(&order, &grid);
-					allocation = allocation.saturating_add(outcome.allocation);
-					payment = payment
-						.saturating_add(Self::to_balance_up(outcome.payment).min(terms.budget));
-				}
-			}
-		}
-		(allocation, payment)
+		Self::due_settlements(market_id, bid, params, through).into_iter().fold(
+			(FixedU128::zero(), Zero::zero()),
+			|(units, paid), (_, _, allocation, payment)| {
+				(units.saturating_add(allocation), paid.saturating_add(payment))
+			},
+		)
 	}
 
 	/// Moves `bid`'s escrow to what it needs: takes the shortfall from `who`'s free balance or
@@ -439,18 +481,7 @@ impl<T: Config> Pallet<T> {
 		let epoch = market.epoch;
 		let sealed = frame_system::Pallet::<T>::block_number() >= market.seal_block();
 		let from = if sealed { epoch.saturating_add(1) } else { epoch };
-		let entered = GridOrder::new(
-			Order { curve, budget: Self::to_tokens(budget), fixed_fee: params.fixed_fee },
-			params.unit_fee,
-			&Self::grid(params),
-		);
-		let terms = OrderTerms {
-			curve,
-			budget,
-			from,
-			until: from.saturating_add(epochs),
-			exit: u16::try_from(entered.exit).unwrap_or(u16::MAX),
-		};
+		let terms = Self::order_terms(curve, budget, from, from.saturating_add(epochs), params);
 
 		let existing = Bids::<T>::get(market_id, &who);
 		if existing.is_none() {
@@ -585,7 +616,7 @@ impl<T: Config> Pallet<T> {
 		let Some((market_id, market)) = ClosedMarkets::<T>::iter().next() else {
 			return used;
 		};
-		let mut batch = alloc::vec::Vec::new();
+		let mut batch = Vec::new();
 		for (who, bid) in Bids::<T>::iter_prefix(market_id) {
 			if used.saturating_add(per_bid).any_gt(limit) {
 				break;
@@ -603,7 +634,7 @@ impl<T: Config> Pallet<T> {
 	/// The per-block work: for every market, settle if its epoch ends, then step the price.
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
 		// The open markets (at most `MaxMarkets`), read once, in the order they were created.
-		let mut markets: alloc::vec::Vec<(MarketId, MarketOf<T>)> = Markets::<T>::iter().collect();
+		let mut markets: Vec<(MarketId, MarketOf<T>)> = Markets::<T>::iter().collect();
 		markets.sort_unstable_by_key(|(market_id, _)| *market_id);
 		let mut weight = T::WeightInfo::on_initialize_base(markets.len() as u32);
 		for (market_id, mut market) in markets {
@@ -861,8 +892,8 @@ impl<T: Config> Pallet<T> {
 				}
 				let deposit = deposits.entry(who.clone()).or_insert_with(Zero::zero);
 				*deposit = deposit.saturating_add(bid.deposit);
-				for terms in [Some(bid.order), bid.next].into_iter().flatten() {
-					for epoch in terms.from.max(bid.settled_to)..terms.until.min(through) {
+				for terms in bid.orders() {
+					for epoch in bid.due_epochs(&terms, through) {
 						let count = needed.entry(epoch).or_insert(0);
 						*count = count.saturating_add(1);
 					}
@@ -871,7 +902,7 @@ impl<T: Config> Pallet<T> {
 				owed_by_escrow =
 					owed_by_escrow.saturating_add(bid.escrow.saturating_sub(unsettled));
 				let grid = Self::grid(params);
-				for terms in [Some(bid.order), bid.next].into_iter().flatten() {
+				for terms in bid.orders() {
 					let order = Self::grid_order(&terms, params);
 					if terms.until <= through || terms.from >= terms.until {
 						continue;

@@ -24,9 +24,7 @@ pub mod v2 {
 	use crate::{pallet::*, types::*, BalanceOf, Pallet};
 	use alloc::vec::Vec;
 	use codec::{Decode, Encode};
-	use contract_equilibrium_primitives::{
-		Clearing, DemandCurve, FixedU128, GridOrder, Order, Perbill, PriceGrid,
-	};
+	use contract_equilibrium_primitives::{Clearing, DemandCurve, FixedU128, Perbill, PriceGrid};
 	#[cfg(feature = "try-runtime")]
 	use frame_support::traits::fungible::Inspect;
 	use frame_support::{
@@ -111,6 +109,34 @@ pub mod v2 {
 		pub epoch_start: BlockNumber,
 	}
 
+	impl<AccountId, BlockNumber> From<Market<AccountId, BlockNumber>>
+		for MarketV1<AccountId, BlockNumber>
+	{
+		/// A version-2 market as version 1 stored it (for tests of the migration).
+		fn from(market: Market<AccountId, BlockNumber>) -> Self {
+			Self {
+				params: market.params,
+				price: market.price,
+				aggregate_demand: market.aggregate_demand,
+				converged: market.converged,
+				epoch: market.epoch,
+				epoch_start: market.epoch_start,
+			}
+		}
+	}
+
+	/// Rewrites market `market` as version 1 stored it, for tests of the migration; returns it
+	/// as version 2 has it.
+	#[cfg(any(test, feature = "try-runtime"))]
+	pub fn put_market_as_v1<T: Config>(market: MarketId) -> Option<crate::MarketOf<T>> {
+		let stored = Markets::<T>::get(market)?;
+		frame_support::storage::unhashed::put_raw(
+			&Markets::<T>::hashed_key_for(market),
+			&MarketV1::from(stored.clone()).encode(),
+		);
+		Some(stored)
+	}
+
 	/// Version 1's storage, read under its own names.
 	pub mod v1 {
 		use super::*;
@@ -182,30 +208,21 @@ pub mod v2 {
 			for (market_id, market) in &markets {
 				reads = reads.saturating_add(2);
 				let params = &market.params;
-				let grid = PriceGrid::of(params);
 				let epoch = market.epoch;
 				let mut book = Book::default();
 				let old = v1::Bids::<T>::take(market_id).unwrap_or_default();
 				for bid in old {
 					let from =
 						if bid.counted_from <= epoch { epoch } else { epoch.saturating_add(1) };
+					// A one-epoch order from `from`.
 					let terms = |curve: DemandCurve, budget: BalanceOf<T>, from: EpochIndex| {
-						let entered = GridOrder::new(
-							Order {
-								curve,
-								budget: Pallet::<T>::to_tokens(budget),
-								fixed_fee: params.fixed_fee,
-							},
-							params.unit_fee,
-							&grid,
-						);
-						OrderTerms {
+						Pallet::<T>::order_terms(
 							curve,
 							budget,
 							from,
-							until: from.saturating_add(1),
-							exit: u16::try_from(entered.exit).unwrap_or(u16::MAX),
-						}
+							from.saturating_add(1),
+							params,
+						)
 					};
 					let order = terms(bid.curve, bid.budget, from);
 					let next: Option<OrderTerms<BalanceOf<T>>> = match bid.next {
@@ -241,7 +258,7 @@ pub mod v2 {
 						.saturating_add(next.map_or_else(Zero::zero, |next| next.budget));
 					let migrated =
 						Bid { order, next, settled_to: epoch, escrow, deposit: bid.deposit };
-					for terms in [Some(order), next].into_iter().flatten() {
+					for terms in migrated.orders() {
 						Pallet::<T>::enter_book(
 							*market_id,
 							&mut book,

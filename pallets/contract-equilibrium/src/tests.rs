@@ -1357,7 +1357,7 @@ fn views_report_market_equilibrium_bids_and_quotes() {
 #[cfg(feature = "try-runtime")]
 #[test]
 fn migration_from_version_1_escrows_every_budget_and_builds_the_book() {
-	use crate::migrations::v2::{v1, BidV1, EpochOutcomeV1, MarketV1, MigrateV1ToV2, NextOrderV1};
+	use crate::migrations::v2::{v1, BidV1, EpochOutcomeV1, MigrateV1ToV2, NextOrderV1};
 	use codec::Encode;
 	use frame_support::traits::{
 		fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
@@ -1394,19 +1394,7 @@ fn migration_from_version_1_escrows_every_budget_and_builds_the_book() {
 			bids.push(BidV1 { bidder: who, curve, budget, deposit: DEPOSIT, counted_from, next });
 		}
 		v1::Bids::<Test>::insert(id, bids);
-		let market = Markets::<Test>::get(id).unwrap();
-		let old_market = MarketV1 {
-			params: market.params.clone(),
-			price: market.price,
-			aggregate_demand: market.aggregate_demand,
-			converged: market.converged,
-			epoch: market.epoch,
-			epoch_start: market.epoch_start,
-		};
-		frame_support::storage::unhashed::put_raw(
-			&Markets::<Test>::hashed_key_for(id),
-			&old_market.encode(),
-		);
+		let market = crate::migrations::v2::put_market_as_v1::<Test>(id).expect("a market");
 		let outcome = EpochOutcomeV1 {
 			price: fixed(1),
 			total_allocated: fixed(4),

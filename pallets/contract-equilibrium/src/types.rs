@@ -136,6 +136,23 @@ pub struct Bid<Balance> {
 	pub deposit: Balance,
 }
 
+impl<Balance: Copy> Bid<Balance> {
+	/// The order in force and the one queued after it, if any, in that order.
+	pub fn orders(&self) -> impl Iterator<Item = OrderTerms<Balance>> {
+		[Some(self.order), self.next].into_iter().flatten()
+	}
+
+	/// The epochs of `terms` (one of [`Bid::orders`]) that are not settled yet and come before
+	/// `through`.
+	pub fn due_epochs(
+		&self,
+		terms: &OrderTerms<Balance>,
+		through: EpochIndex,
+	) -> core::ops::Range<EpochIndex> {
+		terms.from.max(self.settled_to)..terms.until.min(through)
+	}
+}
+
 /// What one epoch of a market produced.
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
