@@ -9,7 +9,9 @@
 //!   `μ ↦ μ + η·f(μ)` has slope `1 + η·f' ≥ 1 − η·L ≥ 0`, so it is non-decreasing and fixes
 //!   `μ*`; hence `μ < μ*` implies `μ + η·f(μ) ≤ μ*`, and `μ > μ*` implies `μ + η·f(μ) ≥ μ*`.
 //! - Newton from below (`f(μ) > 0`): the tangent of a convex function lies below it, so the
-//!   tangent's root `μ + f(μ)/|f'(μ)|` has `f ≥ 0` there: it is at most `μ*`.
+//!   tangent's root `μ + f(μ)/|f'(μ)|` has `f ≥ 0` there: it is at most `μ*`. Where demand is not
+//!   convex (a book's cell where an order leaves), the step divides by the steepest slope between
+//!   the price and the tangent's root instead, which keeps it at most `μ*` all the same.
 //! - From above (`f(μ) < 0`): the Newton point `μ_N = μ − |f(μ)|/|f'(μ⁻)|` is at most `μ*` (same
 //!   argument), so `f(μ_N) ≥ 0 > f(μ)` brackets `μ*`; on `[μ_N, μ]` the chord of a convex
 //!   function lies above it, so the chord's root has `f ≤ 0` there: it is at least `μ*`.
@@ -167,7 +169,20 @@ fn newton_secant_target<D: Demand, AccountId>(
 			return FixedU128::max_value();
 		}
 		let excess = snapshot.demand.saturating_sub(capacity);
-		return price.saturating_add(div(excess, snapshot.slope_above, Rounding::Down));
+		let newton = price.saturating_add(div(excess, snapshot.slope_above, Rounding::Down));
+		// Where demand is not convex (a book's cell where an order leaves), a steeper stretch
+		// between the price and the tangent's root would let the tangent overshoot μ*. Dividing
+		// by the steepest slope on that stretch instead keeps the step below μ* (the argument of
+		// dual ascent with η = 1/L); for convex demand it is the slope at the price: Newton's step.
+		let steepest = lipschitz_bound_between(
+			curves,
+			params.unit_fee,
+			price,
+			price,
+			newton.min(params.price_ceiling),
+		)
+		.max(snapshot.slope_above);
+		return price.saturating_add(div(excess, steepest, Rounding::Down));
 	}
 
 	// Above μ*: S(μ) < m.
