@@ -86,6 +86,12 @@ fn curve(curve: &DemandCurve) -> String {
 			object(&[("kind", text("LogUtility")), ("alpha", fixed(alpha)), ("beta", fixed(beta))])
 		},
 		DemandCurve::Quantity { x } => object(&[("kind", text("Quantity")), ("x", fixed(x))]),
+		DemandCurve::Linear { quantity, price, slope } => object(&[
+			("kind", text("Linear")),
+			("quantity", fixed(quantity)),
+			("price", fixed(price)),
+			("slope", fixed(slope)),
+		]),
 	}
 }
 

@@ -110,7 +110,7 @@ mod tests {
 			.iter()
 			.map(|agent| match agent {
 				DemandCurve::LogUtility { alpha, .. } => alpha.to_float(),
-				DemandCurve::Quantity { .. } => unreachable!(),
+				_ => unreachable!(),
 			})
 			.sum::<f64>()
 			/ agents.len() as f64;

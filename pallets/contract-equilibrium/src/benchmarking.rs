@@ -239,6 +239,48 @@ mod benchmarks {
 		assert_eq!(bid.order.curve, curve(7));
 	}
 
+	/// A report in a market of `n` bids, after settling `e` epochs of the old orders (at most
+	/// all but the last, which the report is for): the latest order's line replaced by the line
+	/// through the new point, as `submit_demand` does.
+	#[benchmark]
+	fn report_demand(
+		n: Linear<10, MAX_BIDS>,
+		e: Linear<0, { T::MaxOrderEpochs::get().saturating_mul(2).saturating_sub(1) }>,
+	) {
+		let market = new_market::<T>();
+		fill_book::<T>(market, n);
+		let caller = funded::<T>("caller", 0);
+		bid_with_epochs_to_settle::<T>(market, &caller, e);
+		let line = DemandCurve::Linear {
+			quantity: FixedU128::from_u32(300),
+			price: FixedU128::from_rational(1, 2),
+			slope: FixedU128::from_u32(100),
+		};
+		crate::pallet::Bids::<T>::mutate(market, &caller, |bid| {
+			if let Some(bid) = bid {
+				bid.order.curve = line;
+				if let Some(next) = bid.next.as_mut() {
+					next.curve = line;
+				}
+			}
+		});
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(caller.clone()),
+			market,
+			FixedU128::from_u32(250),
+			FixedU128::from_u32(1),
+		);
+
+		let bid = crate::pallet::Bids::<T>::get(market, &caller).expect("placed");
+		assert_eq!(bid.settled_to, e);
+		assert!(matches!(
+			bid.next.unwrap_or(bid.order).curve,
+			DemandCurve::Linear { slope, .. } if slope == FixedU128::from_u32(100)
+		));
+	}
+
 	/// Withdrawing after settling `e` epochs: the bid removed, its escrow refunded.
 	#[benchmark]
 	fn withdraw_demand(e: Linear<0, { T::MaxOrderEpochs::get().saturating_mul(2) }>) {
@@ -338,6 +380,43 @@ mod benchmarks {
 		market.price = FixedU128::from_u32(999);
 		// Ten units per bid: supply exceeds demand at the start whatever `n` is.
 		market.params.capacity = FixedU128::from_u32(n.saturating_mul(10));
+
+		#[block]
+		{
+			let book = Books::<T>::get(market_id).unwrap_or_default();
+			Pallet::<T>::step_price(market_id, &mut market, &book);
+			Markets::<T>::insert(market_id, &market);
+		}
+
+		assert!(market.price < FixedU128::from_u32(999));
+	}
+
+	/// One price step of a Robbins–Monro market with `n` bids: as `step_price`, plus reading
+	/// and writing what the rule remembers.
+	#[benchmark]
+	fn step_price_remembering(n: Linear<10, MAX_BIDS>) {
+		let market_id = new_market::<T>();
+		fill_book::<T>(market_id, n);
+		let mut market = Markets::<T>::get(market_id).expect("created");
+		market.price = FixedU128::from_u32(999);
+		market.params.capacity = FixedU128::from_u32(n.saturating_mul(10));
+		market.params.step_rule = StepRule::RobbinsMonro {
+			eta: FixedU128::from_rational(1, 100),
+			offset: 1,
+			exponent: Perbill::from_percent(75),
+			patience: 8,
+		};
+		crate::pallet::StepMemories::<T>::insert(
+			market_id,
+			contract_equilibrium_primitives::StepMemory {
+				sign_changes: 1_000_000,
+				excess_demand_last: Some(true),
+				same_sign_blocks: 1,
+				averaged: 1_000,
+				average_price: FixedU128::from_u32(500),
+				restarts: 0,
+			},
+		);
 
 		#[block]
 		{

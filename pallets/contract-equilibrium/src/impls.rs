@@ -6,8 +6,8 @@ use crate::{
 use alloc::vec::Vec;
 use contract_equilibrium_primitives::{
 	clear, clearing_price, curve::CurveError, equilibrium::aggregate_demand, fixed::abs_diff,
-	next_price, BookTotals, DemandCurve, FixedU128, GridOrder, GriddedDemand, MarketParams, Order,
-	ParamsError, PriceGrid,
+	next_price_remembering, BookTotals, DemandCurve, FixedU128, GridOrder, GriddedDemand,
+	MarketParams, Order, ParamsError, PriceGrid, StepRule,
 };
 use frame_support::{
 	defensive,
@@ -43,6 +43,8 @@ impl<T: Config> From<CurveError> for Error<T> {
 			CurveError::AlphaOutOfRange => Error::<T>::AlphaOutOfRange,
 			CurveError::BetaOutOfRange => Error::<T>::BetaOutOfRange,
 			CurveError::QuantityOutOfRange => Error::<T>::QuantityOutOfRange,
+			CurveError::PriceOutOfRange => Error::<T>::ReportedPriceOutOfRange,
+			CurveError::SlopeOutOfRange => Error::<T>::SlopeOutOfRange,
 		}
 	}
 }
@@ -145,6 +147,8 @@ impl<T: Config> Pallet<T> {
 			stored.params = params.clone();
 			Ok(())
 		})?;
+		// A stochastic-approximation rule restarts on new parameters.
+		StepMemories::<T>::remove(market);
 		Self::deposit_event(Event::MarketParamsUpdated { market, params });
 		Ok(())
 	}
@@ -152,6 +156,7 @@ impl<T: Config> Pallet<T> {
 	/// Closes `market`; returns how many scheduled book changes were dropped.
 	pub(crate) fn do_close_market(market: MarketId) -> Result<u32, DispatchError> {
 		let stored = Markets::<T>::take(market).ok_or(Error::<T>::UnknownMarket)?;
+		StepMemories::<T>::remove(market);
 		let mut book = Books::<T>::get(market).unwrap_or_default();
 		// At most `MaxOrderEpochs + 1` epochs ahead.
 		let changes = BookChanges::<T>::clear_prefix(market, u32::MAX, None).unique;
@@ -534,6 +539,37 @@ impl<T: Config> Pallet<T> {
 		Ok((bids, settled))
 	}
 
+	/// Records `who`'s report that it demands `quantity` units at `price`: its latest order's
+	/// curve becomes the line through this point and the one before
+	/// ([`DemandCurve::after_report`]), with the same budget per epoch and the same last epoch,
+	/// placed as [`Self::do_submit_demand`] places it. Returns what that returns.
+	pub(crate) fn do_report_demand(
+		who: T::AccountId,
+		market_id: MarketId,
+		quantity: FixedU128,
+		price: FixedU128,
+	) -> Result<(u32, u32), DispatchError> {
+		let market = Markets::<T>::get(market_id).ok_or(Error::<T>::UnknownMarket)?;
+		let bid = Bids::<T>::get(market_id, &who).ok_or(Error::<T>::NoDemand)?;
+		let latest = bid.next.unwrap_or(bid.order);
+		ensure!(
+			matches!(latest.curve, DemandCurve::Linear { .. } | DemandCurve::Quantity { .. }),
+			Error::<T>::NotReporting
+		);
+		let curve = DemandCurve::after_report(
+			&latest.curve,
+			quantity,
+			price,
+			Self::grid(&market.params).width_above(price),
+		);
+		curve.validate().map_err(Error::<T>::from)?;
+		let sealed = frame_system::Pallet::<T>::block_number() >= market.seal_block();
+		let from = if sealed { market.epoch.saturating_add(1) } else { market.epoch };
+		let epochs = latest.until.saturating_sub(from.max(latest.from));
+		ensure!(epochs > 0, Error::<T>::OrderEnded);
+		Self::do_submit_demand(who, market_id, curve, latest.budget, epochs)
+	}
+
 	/// Withdraws `who`'s order; returns how many epochs it settled.
 	pub(crate) fn do_withdraw_demand(
 		who: T::AccountId,
@@ -645,7 +681,13 @@ impl<T: Config> Pallet<T> {
 				weight.saturating_accrue(T::WeightInfo::settle_epoch(book.bids));
 			}
 			Self::step_price(market_id, &mut market, &book);
-			weight.saturating_accrue(T::WeightInfo::step_price(book.bids));
+			weight.saturating_accrue(
+				if matches!(market.params.step_rule, StepRule::RobbinsMonro { .. }) {
+					T::WeightInfo::step_price_remembering(book.bids)
+				} else {
+					T::WeightInfo::step_price(book.bids)
+				},
+			);
 			Markets::<T>::insert(market_id, market);
 		}
 		weight
@@ -654,7 +696,13 @@ impl<T: Config> Pallet<T> {
 	/// Moves the market's price one step of its rule, on its book's demand.
 	pub(crate) fn step_price(market_id: MarketId, market: &mut MarketOf<T>, book: &Book) {
 		let demand = [GriddedDemand { grid: Self::grid(&market.params), totals: &book.totals }];
-		let step = next_price(&demand, &market.params, market.price);
+		let remembers = matches!(market.params.step_rule, StepRule::RobbinsMonro { .. });
+		let mut memory =
+			if remembers { StepMemories::<T>::get(market_id) } else { Default::default() };
+		let step = next_price_remembering(&demand, &market.params, market.price, &mut memory);
+		if remembers {
+			StepMemories::<T>::insert(market_id, memory);
+		}
 		market.price = step.price;
 		market.aggregate_demand = step.aggregate_demand;
 		market.converged = step.converged;
@@ -689,7 +737,23 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or_else(FixedU128::zero)
 	}
 
-	/// Settles the epoch under way of `market` at its posted price, in `O(log K)`: records its
+	/// The price an epoch of `market` settles at: the posted price, or for a Robbins–Monro
+	/// market the running average of the prices since its rule last restarted (clamped into the
+	/// bounds; the posted price before any step).
+	pub(crate) fn settlement_price(market_id: MarketId, market: &MarketOf<T>) -> FixedU128 {
+		if !matches!(market.params.step_rule, StepRule::RobbinsMonro { .. }) {
+			return market.price;
+		}
+		let memory = StepMemories::<T>::get(market_id);
+		if memory.averaged == 0 {
+			market.price
+		} else {
+			market.params.clamp_price(memory.average_price)
+		}
+	}
+
+	/// Settles the epoch under way of `market` at its posted price (or its average, see
+	/// [`Self::settlement_price`]), in `O(log K)`: records its
 	/// clearing for the bids to settle from, pays the payee and the fee destination what the
 	/// book's totals say the bids owe, records the outcome and starts the next epoch with the
 	/// changes scheduled for it.
@@ -708,7 +772,7 @@ impl<T: Config> Pallet<T> {
 			params.unit_fee,
 			params.fixed_fee,
 			params.capacity,
-			market.price,
+			Self::settlement_price(market_id, market),
 		);
 		let to_payee = Self::to_balance(owed.to_payee);
 		let fees = Self::to_balance(owed.fees);
@@ -872,6 +936,19 @@ impl<T: Config> Pallet<T> {
 					"an epoch allocated more than its capacity"
 				);
 			}
+		}
+		for (market_id, memory) in StepMemories::<T>::iter() {
+			let market = Markets::<T>::get(market_id).ok_or("a step memory without its market")?;
+			ensure!(
+				matches!(market.params.step_rule, StepRule::RobbinsMonro { .. }),
+				"a step memory for a rule that remembers nothing"
+			);
+			ensure!(
+				memory.averaged == 0
+					|| (memory.average_price >= market.params.price_floor
+						&& memory.average_price <= market.params.price_ceiling),
+				"an average price outside its market's bounds"
+			);
 		}
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut owed_by_escrow: BalanceOf<T> = Zero::zero();

@@ -50,7 +50,7 @@ pub mod types;
 pub mod weights;
 
 pub use contract_equilibrium_primitives::{
-	Clearing, DemandCurve, FixedI128, FixedU128, MarketParams, Perbill, StepRule,
+	Clearing, DemandCurve, FixedI128, FixedU128, MarketParams, Perbill, StepMemory, StepRule,
 };
 pub use pallet::*;
 pub use types::*;
@@ -195,6 +195,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Clearings<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, MarketId, Twox64Concat, EpochIndex, ClearingRecord>;
+
+	/// What each open market's price rule remembers between blocks (only a Robbins–Monro rule
+	/// remembers anything: its step count, the sign of the last excess and the running average
+	/// price). Cleared when governance changes the market's parameters or closes it.
+	#[pallet::storage]
+	pub type StepMemories<T: Config> =
+		StorageMap<_, Twox64Concat, MarketId, StepMemory, ValueQuery>;
 
 	/// Each market's outcomes of its last [`Config::EpochHistoryDepth`] epochs.
 	#[pallet::storage]
@@ -379,6 +386,14 @@ pub mod pallet {
 		AlreadyWithdrawing,
 		/// The bid has nothing to settle and has not ended.
 		NothingToSettle,
+		/// A line's price is above 10⁹ tokens per unit.
+		ReportedPriceOutOfRange,
+		/// A line's slope is above 10¹² units per token, or zero with a positive quantity.
+		SlopeOutOfRange,
+		/// The bid's order declares a log-utility curve: reports update lines and quantities.
+		NotReporting,
+		/// The bid's latest order has no epoch left to count in.
+		OrderEnded,
 	}
 
 	#[pallet::hooks]
@@ -486,6 +501,30 @@ pub mod pallet {
 			T::MarketAdminOrigin::ensure_origin(origin)?;
 			let changes = Self::do_close_market(market)?;
 			Ok(Some(T::WeightInfo::close_market(changes)).into())
+		}
+
+		/// Reports that the caller demands `quantity` units at `price` (the paper's Algorithm 1:
+		/// an agent that keeps its utility private answers a posted price with its best
+		/// response). The caller's order — which must exist and be a line or a quantity — becomes
+		/// the line through this point and the previous one, so that the market sees how its
+		/// demand responds to the price; a first report, or one after the price fell, is a line
+		/// that falls to zero one grid cell above `price` (a limit order at `price`). Budget per
+		/// epoch and last epoch stay as they were; the new line counts as a replaced order does
+		/// ([`Pallet::submit_demand`]).
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::report_demand(
+			T::MaxBidders::get(),
+			T::MaxOrderEpochs::get().saturating_mul(2).saturating_sub(1),
+		))]
+		pub fn report_demand(
+			origin: OriginFor<T>,
+			market: MarketId,
+			quantity: FixedU128,
+			price: FixedU128,
+		) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let (bids, settled) = Self::do_report_demand(who, market, quantity, price)?;
+			Ok(Some(T::WeightInfo::report_demand(bids, settled)).into())
 		}
 
 		/// Settles `who`'s bid in `market` for the epochs settled since it was last touched

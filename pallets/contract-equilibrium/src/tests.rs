@@ -1654,3 +1654,256 @@ mod properties {
 		}
 	}
 }
+
+// --- private reports -------------------------------------------------------------------------
+
+/// Eight agents who keep their utilities private: what they would demand at each price, with a
+/// budget per epoch (100 tokens) that never binds.
+fn private_agents() -> Vec<contract_equilibrium_primitives::Order> {
+	[(6u32, 40u128), (12, 20), (18, 8), (9, 30), (15, 12), (20, 5), (7, 45), (11, 25)]
+		.into_iter()
+		.map(|(alpha, beta)| contract_equilibrium_primitives::Order {
+			curve: agent(alpha, beta),
+			budget: fixed(100),
+			fixed_fee: fixed(1),
+		})
+		.collect()
+}
+
+/// A binding market (m = 25) under `rule` with one long epoch, whose bidders 1..=8 report, every
+/// block, their demand at the price posted the block before (a one-block lag) — as lines
+/// through their reports when `lines`, as fixed quantities otherwise. Returns the clearing price
+/// of their private demand and the prices posted.
+fn reported_market(rule: StepRule, lines: bool, blocks: u64) -> (FixedU128, Vec<FixedU128>) {
+	use contract_equilibrium_primitives::Demand;
+	let agents = private_agents();
+	let mut market = params(rule);
+	market.capacity = fixed(25);
+	market.epoch_length = 10_000;
+	let target = contract_equilibrium_primitives::clearing_price(&agents, &market);
+	let id = create(market.clone());
+	for who in 1..=8u64 {
+		submit(who, id, DemandCurve::Quantity { x: FixedU128::zero() }, 100 * UNIT);
+	}
+	let mut seen = Markets::<Test>::get(id).unwrap().price;
+	let mut prices = vec![seen];
+	for _ in 0..blocks {
+		for (who, agent) in (1u64..).zip(agents.iter()) {
+			let quantity = agent.demand_at(market.unit_fee, seen);
+			if lines {
+				assert_ok!(ContractEquilibrium::report_demand(
+					RuntimeOrigin::signed(who),
+					id,
+					quantity,
+					seen
+				));
+			} else {
+				submit(who, id, DemandCurve::Quantity { x: quantity }, 100 * UNIT);
+			}
+		}
+		seen = Markets::<Test>::get(id).unwrap().price;
+		run_to_block(System::block_number() + 1);
+		prices.push(Markets::<Test>::get(id).unwrap().price);
+	}
+	(target, prices)
+}
+
+#[test]
+fn lagged_reports_as_quantities_never_settle() {
+	// The failure reports as lines fix: Newton sees no slope and jumps by its cap.
+	build_and_execute(|| {
+		let (target, prices) = reported_market(newton(), false, 60);
+		let far = prices[30..].iter().filter(|price| abs_diff(**price, target) > ratio(1, 10));
+		assert!(far.count() >= 15, "settled: {:?}", &prices[50..]);
+	});
+}
+
+#[test]
+fn lagged_reports_as_lines_climb_to_the_equilibrium_without_crossing_it() {
+	for rule in [newton(), dual_ascent(10), dual_ascent(100_000_000)] {
+		build_and_execute(|| {
+			let (target, prices) = reported_market(rule, true, 60);
+			for pair in prices.windows(2) {
+				assert!(pair[0] <= pair[1], "{rule:?}: the price fell: {pair:?}");
+				assert!(pair[1] <= target, "{rule:?}: crossed μ* = {target:?}: {pair:?}");
+			}
+			let blocks =
+				prices.iter().position(|price| abs_diff(*price, target) <= ratio(1, 1_000_000));
+			println!("{rule:?}: within 10⁻⁶ of μ* after {blocks:?} blocks");
+			assert!(blocks.is_some_and(|blocks| blocks <= 30), "{rule:?}: {:?}", prices.last());
+		});
+	}
+}
+
+#[test]
+fn a_report_makes_a_line_through_the_last_two_points() {
+	build_and_execute(|| {
+		let id = create(params(newton()));
+		submit(1, id, DemandCurve::Quantity { x: fixed(4) }, 10 * UNIT);
+		let report = |quantity: FixedU128, price: FixedU128| {
+			assert_ok!(ContractEquilibrium::report_demand(
+				RuntimeOrigin::signed(1),
+				id,
+				quantity,
+				price
+			));
+			Bids::<Test>::get(id, 1).unwrap().order.curve
+		};
+		// A first report falls to zero one grid cell above its price.
+		let first = report(fixed(4), fixed(1));
+		let DemandCurve::Linear { quantity, price, slope } = first else {
+			panic!("a line: {first:?}")
+		};
+		assert_eq!((quantity, price), (fixed(4), fixed(1)));
+		let grid = contract_equilibrium_primitives::PriceGrid::of(&params(newton()));
+		assert_eq!(
+			slope,
+			contract_equilibrium_primitives::fixed::div(
+				fixed(4),
+				grid.width_above(fixed(1)),
+				sp_runtime::Rounding::Up
+			)
+		);
+		// The second, at a higher price, measures the slope: (4 − 3)/(2 − 1).
+		assert_eq!(
+			report(fixed(3), fixed(2)),
+			DemandCurve::Linear { quantity: fixed(3), price: fixed(2), slope: fixed(1) }
+		);
+		// The same price again keeps the slope.
+		assert_eq!(
+			report(ratio(5, 2), fixed(2)),
+			DemandCurve::Linear { quantity: ratio(5, 2), price: fixed(2), slope: fixed(1) }
+		);
+		// Budget and last epoch are unchanged; nothing more was escrowed.
+		let bid = Bids::<Test>::get(id, 1).unwrap();
+		assert_eq!((bid.order.budget, bid.order.until), (10 * UNIT, EPOCHS));
+		assert_eq!(bid.escrow, 10 * UNIT * u128::from(EPOCHS));
+	});
+}
+
+#[test]
+fn report_demand_rejects_bad_input_by_name() {
+	build_and_execute(|| {
+		let id = create(params(newton()));
+		let report = |who: u64, market: MarketId, quantity: FixedU128, price: FixedU128| {
+			ContractEquilibrium::report_demand(RuntimeOrigin::signed(who), market, quantity, price)
+		};
+		assert_noop!(report(1, id, fixed(1), fixed(1)), Error::<Test>::NoDemand);
+		assert_noop!(report(1, 7, fixed(1), fixed(1)), Error::<Test>::UnknownMarket);
+		assert_noop!(
+			ContractEquilibrium::report_demand(RuntimeOrigin::root(), id, fixed(1), fixed(1)),
+			DispatchError::BadOrigin
+		);
+		submit(1, id, agent(10, 10), 10 * UNIT);
+		assert_noop!(report(1, id, fixed(1), fixed(1)), Error::<Test>::NotReporting);
+		submit_for(2, id, DemandCurve::Quantity { x: fixed(1) }, 10 * UNIT, 1);
+		assert_noop!(
+			report(2, id, fixed(2_000_000_000), fixed(1)),
+			Error::<Test>::QuantityOutOfRange
+		);
+		assert_noop!(
+			report(2, id, fixed(1), fixed(2_000_000_000)),
+			Error::<Test>::ReportedPriceOutOfRange
+		);
+		// In the sealed half of its only epoch the order has no epoch left to report for.
+		run_to_block(6);
+		assert_noop!(report(2, id, fixed(1), fixed(1)), Error::<Test>::OrderEnded);
+		assert_noop!(
+			ContractEquilibrium::submit_demand(
+				RuntimeOrigin::signed(3),
+				id,
+				DemandCurve::Linear {
+					quantity: fixed(1),
+					price: fixed(1),
+					slope: FixedU128::zero()
+				},
+				10 * UNIT,
+				1
+			),
+			Error::<Test>::SlopeOutOfRange
+		);
+	});
+}
+
+#[test]
+fn a_report_in_the_sealed_half_counts_from_the_next_epoch() {
+	build_and_execute(|| {
+		let id = create(params(newton()));
+		submit(1, id, DemandCurve::Quantity { x: fixed(4) }, 10 * UNIT);
+		run_to_block(6);
+		assert_ok!(ContractEquilibrium::report_demand(
+			RuntimeOrigin::signed(1),
+			id,
+			fixed(3),
+			fixed(1)
+		));
+		let bid = Bids::<Test>::get(id, 1).unwrap();
+		assert_eq!(bid.order.curve, DemandCurve::Quantity { x: fixed(4) });
+		assert_eq!(bid.order.until, 1);
+		let next = bid.next.expect("the line follows");
+		assert!(matches!(next.curve, DemandCurve::Linear { .. }));
+		assert_eq!((next.from, next.until), (1, EPOCHS));
+	});
+}
+
+fn robbins_monro() -> StepRule {
+	StepRule::RobbinsMonro {
+		eta: ratio(1, 10),
+		offset: 1,
+		exponent: Perbill::from_percent(75),
+		patience: 8,
+	}
+}
+
+#[test]
+fn robbins_monro_remembers_restarts_on_new_params_and_settles_at_the_average() {
+	build_and_execute(|| {
+		let id = create(params(robbins_monro()));
+		for (who, (alpha, beta)) in [(1u64, (20u32, 5u128)), (2, (15, 10)), (3, (12, 8))] {
+			submit(who, id, agent(alpha, beta), 100 * UNIT);
+		}
+		let mut market = params(robbins_monro());
+		market.capacity = fixed(5);
+		assert_ok!(ContractEquilibrium::set_market_params(
+			RuntimeOrigin::root(),
+			id,
+			market.clone()
+		));
+		run_to_block(10);
+		let memory = StepMemories::<Test>::get(id);
+		assert_eq!(memory.averaged, 9);
+		assert!(memory.average_price > FixedU128::zero());
+		// The epoch settles at the average of the prices, not at the last one.
+		run_to_block(11);
+		let outcome = EpochOutcomes::<Test>::get(id, 0).unwrap();
+		assert_eq!(outcome.clearing.price, memory.average_price);
+		assert_ne!(outcome.clearing.price, Markets::<Test>::get(id).unwrap().price);
+		// New parameters restart the rule.
+		assert_ok!(ContractEquilibrium::set_market_params(RuntimeOrigin::root(), id, market));
+		assert!(!StepMemories::<Test>::contains_key(id));
+	});
+}
+
+#[test]
+fn robbins_monro_converges_on_lagged_quantities_whatever_eta() {
+	// Fixed quantities answering the price a block late make dual ascent with η = 0.1 cycle
+	// (see the issue this rule answers); the shrinking steps settle them from any η₀, after a
+	// transient that grows with η₀·|S'|.
+	for eta in [ratio(1, 100), ratio(1, 10), fixed(1)] {
+		build_and_execute(|| {
+			let rule = StepRule::RobbinsMonro {
+				eta,
+				offset: 1,
+				exponent: Perbill::from_percent(75),
+				patience: 8,
+			};
+			let (target, prices) = reported_market(rule, false, 1_500);
+			let last = prices.last().copied().unwrap();
+			println!("η₀ = {eta:?}: |μ − μ*| = {:?} after 1500 blocks", abs_diff(last, target));
+			assert!(
+				abs_diff(last, target) <= ratio(1, 100),
+				"η₀ = {eta:?}: {last:?} vs {target:?}"
+			);
+		});
+	}
+}

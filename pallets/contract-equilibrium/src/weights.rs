@@ -42,11 +42,13 @@ pub trait WeightInfo {
 	fn create_market() -> Weight;
 	fn set_market_params() -> Weight;
 	fn submit_demand(n: u32, e: u32, ) -> Weight;
+	fn report_demand(n: u32, e: u32, ) -> Weight;
 	fn withdraw_demand(e: u32, ) -> Weight;
 	fn settle_bid(e: u32, ) -> Weight;
 	fn close_market(c: u32, ) -> Weight;
 	fn on_initialize_base(m: u32, ) -> Weight;
 	fn step_price(n: u32, ) -> Weight;
+	fn step_price_remembering(n: u32, ) -> Weight;
 	fn settle_epoch(n: u32, ) -> Weight;
 }
 
@@ -102,6 +104,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[10, 100000]`.
 	/// The range of component `e` is `[0, 512]`.
 	fn submit_demand(n: u32, e: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `12785 + e * (47 ±0)`
+		//  Estimated: `70004 + e * (2553 ±0)`
+		// Minimum execution time: 1_223_895_000 picoseconds.
+		Weight::from_parts(170_190_227, 70004)
+			// Standard Error: 1_220
+			.saturating_add(Weight::from_parts(14_019, 0).saturating_mul(n.into()))
+			// Standard Error: 237_881
+			.saturating_add(Weight::from_parts(10_746_219, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(e.into())))
+			.saturating_add(Weight::from_parts(0, 2553).saturating_mul(e.into()))
+	}
+	fn report_demand(n: u32, e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `12785 + e * (47 ±0)`
 		//  Estimated: `70004 + e * (2553 ±0)`
@@ -232,6 +250,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	fn step_price_remembering(_n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `10531`
+		//  Estimated: `13745`
+		// Minimum execution time: 27_907_000 picoseconds.
+		Weight::from_parts(120_282_102, 13745)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 	/// Storage: `ContractEquilibrium::Books` (r:1 w:1)
 	/// Proof: `ContractEquilibrium::Books` (`max_values`: None, `max_size`: Some(10280), added: 12755, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
@@ -280,6 +307,16 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 2553).saturating_mul(e.into()))
 	}
+	fn report_demand(n: u32, e: u32, ) -> Weight {
+		Weight::from_parts(170_190_227, 70004)
+			.saturating_add(Weight::from_parts(14_019, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(10_746_219, 0).saturating_mul(e.into()))
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(e.into())))
+			.saturating_add(Weight::from_parts(0, 2553).saturating_mul(e.into()))
+	}
 	fn withdraw_demand(e: u32, ) -> Weight {
 		Weight::from_parts(753_501_260, 52447)
 			.saturating_add(Weight::from_parts(8_507_179, 0).saturating_mul(e.into()))
@@ -316,6 +353,11 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 12755).saturating_mul(m.into()))
 	}
 	fn step_price(_n: u32, ) -> Weight {
+		Weight::from_parts(120_282_102, 13745)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn step_price_remembering(_n: u32, ) -> Weight {
 		Weight::from_parts(120_282_102, 13745)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))

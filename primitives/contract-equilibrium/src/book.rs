@@ -119,6 +119,16 @@ impl PriceGrid {
 		self.floor.saturating_add(mul(self.span, FixedU128::from_inner(fraction), Rounding::Down))
 	}
 
+	/// How far above `price` the next grid point lies (zero at and above the ceiling): the
+	/// width over which a first report's line falls to zero ([`DemandCurve::after_report`]), so
+	/// that on the book it is one steep cell. `O(log K)`.
+	///
+	/// [`DemandCurve::after_report`]: crate::DemandCurve::after_report
+	pub fn width_above(&self, price: FixedU128) -> FixedU128 {
+		let cell = self.locate(price);
+		self.price(cell.lower.saturating_add(1)).saturating_sub(price)
+	}
+
 	/// The cell holding `price` and the position in it; a price below the floor is placed at the
 	/// floor, one above the ceiling at the ceiling. `O(log K)`.
 	pub fn locate(&self, price: FixedU128) -> GridPosition {

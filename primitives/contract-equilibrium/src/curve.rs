@@ -1,6 +1,7 @@
-//! An agent's demand: the paper's log-utility agent, or a quantity reported from off-chain.
+//! An agent's demand: the paper's log-utility agent, a quantity, or a line through points the
+//! agent reported from off-chain (the paper's Algorithm 1, see [`DemandCurve::after_report`]).
 
-use crate::fixed::{div, mul_div};
+use crate::fixed::{div, mul, mul_div};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_arithmetic::traits::{One, Saturating, Zero};
@@ -15,6 +16,15 @@ pub const MIN_BETA: FixedU128 = FixedU128::from_inner(1_000_000_000_000_000);
 pub const MAX_BETA: FixedU128 = FixedU128::from_u32(1_000_000);
 /// The largest accepted quantity (a reported demand or a capacity), in resource units: 10⁹.
 pub const MAX_QUANTITY: FixedU128 = FixedU128::from_u32(1_000_000_000);
+/// The largest accepted slope of a [`DemandCurve::Linear`] curve, in units per token: 10¹², the
+/// steepest a log-utility agent within the accepted ranges can be.
+pub const MAX_SLOPE: FixedU128 =
+	FixedU128::from_inner(1_000_000_000_000 * 1_000_000_000_000_000_000);
+/// The smallest fall in demand between two reports from which a slope is measured: 10⁻⁹ units,
+/// so that rounding (10⁻¹⁸) moves the slope by at most one part in 10⁹.
+pub const MIN_CHORD_FALL: FixedU128 = FixedU128::from_inner(1_000_000_000);
+/// The largest accepted reported price, in tokens per unit: 10⁹ (the highest price ceiling).
+pub const MAX_REPORT_PRICE: FixedU128 = FixedU128::from_u32(1_000_000_000);
 
 /// How an agent demands the resource.
 #[derive(
@@ -39,11 +49,29 @@ pub enum DemandCurve {
 		/// `β`, the agent's own marginal cost, in tokens per unit (`10⁻³ ≤ β ≤ 10⁶`).
 		beta: FixedU128,
 	},
-	/// A best response computed off-chain and reported (the paper's Algorithm 1): the agent
-	/// demands `x` units whatever the price, until it reports again.
+	/// A fixed quantity: the agent demands `x` units whatever the price (as far as its budget
+	/// pays for them), until it changes its order.
 	Quantity {
 		/// The demanded quantity, in resource units (`≤ 10⁹`).
 		x: FixedU128,
+	},
+	/// A straight demand line through the point (`price`, `quantity`): the agent demands
+	/// `x(μ) = quantity + slope·(price − μ)`, never less than zero nor more than 10⁹ units.
+	///
+	/// This is how the chain holds a best response reported from off-chain: each report is a
+	/// point of the agent's demand curve, and the line runs through its last two points (see
+	/// [`DemandCurve::after_report`]). Unlike a [`DemandCurve::Quantity`], a line demands
+	/// nothing above its limit price `price + quantity/slope`, and tells the price rules how
+	/// demand responds to the price, so a report that answers an old price cannot make them
+	/// overshoot.
+	Linear {
+		/// The demanded quantity at `price`, in resource units (`≤ 10⁹`).
+		quantity: FixedU128,
+		/// The price the quantity answers, in tokens per unit (`≤ 10⁹`).
+		price: FixedU128,
+		/// How many units less the agent demands per token the price rises, in units per token
+		/// (`0 < slope ≤ 10¹²`; zero only with a zero quantity).
+		slope: FixedU128,
 	},
 }
 
@@ -56,6 +84,10 @@ pub enum CurveError {
 	BetaOutOfRange,
 	/// The reported quantity is above [`MAX_QUANTITY`].
 	QuantityOutOfRange,
+	/// A line's price is above [`MAX_REPORT_PRICE`].
+	PriceOutOfRange,
+	/// A line's slope is above [`MAX_SLOPE`], or zero with a positive quantity.
+	SlopeOutOfRange,
 }
 
 impl DemandCurve {
@@ -73,7 +105,75 @@ impl DemandCurve {
 			},
 			Self::Quantity { x } if x > MAX_QUANTITY => Err(CurveError::QuantityOutOfRange),
 			Self::Quantity { .. } => Ok(()),
+			Self::Linear { quantity, price, slope } => {
+				if quantity > MAX_QUANTITY {
+					return Err(CurveError::QuantityOutOfRange);
+				}
+				if price > MAX_REPORT_PRICE {
+					return Err(CurveError::PriceOutOfRange);
+				}
+				if slope > MAX_SLOPE || (slope.is_zero() && !quantity.is_zero()) {
+					return Err(CurveError::SlopeOutOfRange);
+				}
+				Ok(())
+			},
 		}
+	}
+
+	/// The curve an agent's order has after it reports demanding `quantity` units at `price`,
+	/// given the curve it had (`previous`). The result is a [`DemandCurve::Linear`] through the
+	/// new point, whose slope is:
+	/// - the chord's, `(q₀ − quantity)/(price − p₀)` rounded up, when the previous curve is a
+	///   line through (`p₀`, `q₀`) at a lower price and demand fell between the two;
+	/// - the previous line's, when the report answers the same price, or a higher one at which
+	///   demand fell by less than [`MIN_CHORD_FALL`] (too little to measure a slope from: the
+	///   quantities are exact only to 10⁻¹⁸);
+	/// - otherwise (a first report, a price that fell, a demand that rose) the *probe* slope
+	///   `quantity/probe_width`: the line then falls to zero `probe_width` above the price, so
+	///   the report is, in effect, a limit order at its own price.
+	///
+	/// Why these slopes: for an agent whose demand is convex and non-increasing in the price
+	/// (the paper's agents are), a chord taken to the left of the new point is at least as steep
+	/// as the demand at that point, so the line lies below the agent's demand at every price above
+	/// the point. A book of such lines never shows more demand above the reported prices than the
+	/// agents have: `docs/mechanism.md` shows this is why the price then climbs to `μ*` without
+	/// crossing it, whatever the reports' lag and whatever governance's parameters. The probe is
+	/// steep for the same reason; the next report then measures the slope over a short step.
+	///
+	/// The slope is at most [`MAX_SLOPE`] (inputs are expected to be valid: `quantity ≤ 10⁹`,
+	/// `price ≤ 10⁹`).
+	pub fn after_report(
+		previous: &DemandCurve,
+		quantity: FixedU128,
+		price: FixedU128,
+		probe_width: FixedU128,
+	) -> DemandCurve {
+		let chord = match *previous {
+			Self::Linear { quantity: previous_quantity, price: previous_price, slope } => {
+				let fall = previous_quantity.saturating_sub(quantity);
+				if price == previous_price || (price > previous_price && fall < MIN_CHORD_FALL) {
+					// No new information, or a fall too small to measure a slope from: the
+					// previous line's slope, which was at least as steep at a lower price.
+					Some(slope)
+				} else if price > previous_price {
+					Some(div(fall, price.saturating_sub(previous_price), Rounding::Up))
+				} else {
+					None
+				}
+			},
+			_ => None,
+		};
+		let slope = chord
+			.unwrap_or_else(|| {
+				if probe_width.is_zero() {
+					MAX_SLOPE
+				} else {
+					div(quantity, probe_width, Rounding::Up)
+				}
+			})
+			.min(MAX_SLOPE);
+		let slope = if quantity.is_zero() || !slope.is_zero() { slope } else { MAX_SLOPE };
+		Self::Linear { quantity, price, slope }
 	}
 
 	/// The agent's demand at price `price` under unit fee `unit_fee`: its best response
@@ -86,6 +186,15 @@ impl DemandCurve {
 				div(alpha, marginal_cost, Rounding::Down).saturating_sub(FixedU128::one())
 			},
 			Self::Quantity { x } => x,
+			Self::Linear { quantity, price: at, slope } => {
+				if price <= at {
+					quantity
+						.saturating_add(mul(slope, at.saturating_sub(price), Rounding::Down))
+						.min(MAX_QUANTITY)
+				} else {
+					quantity.saturating_sub(mul(slope, price.saturating_sub(at), Rounding::Up))
+				}
+			},
 		}
 	}
 
@@ -113,17 +222,54 @@ impl DemandCurve {
 				}
 			},
 			Self::Quantity { .. } => (FixedU128::zero(), FixedU128::zero()),
+			Self::Linear { slope, .. } => {
+				// Sloped where the line is strictly between zero and the cap on each side.
+				let level = self.demand_at(unit_fee, price);
+				let left = if level < MAX_QUANTITY { slope } else { FixedU128::zero() };
+				let right = if level.is_zero() { FixedU128::zero() } else { slope };
+				let exit = self.exit_price(unit_fee).unwrap_or_else(FixedU128::zero);
+				if price > exit {
+					(FixedU128::zero(), FixedU128::zero())
+				} else {
+					(left, right)
+				}
+			},
 		}
 	}
 
-	/// The price at and above which a log-utility agent demands nothing, `α − β − τ` (zero if
-	/// negative); `None` for a reported quantity.
+	/// The price at and above which the agent demands nothing: `α − β − τ` (zero if negative)
+	/// for a log-utility agent, the limit price `price + quantity/slope` (rounded up) for a line;
+	/// `None` for a fixed quantity.
 	pub fn exit_price(&self, unit_fee: FixedU128) -> Option<FixedU128> {
 		match *self {
 			Self::LogUtility { alpha, beta } => {
 				Some(alpha.saturating_sub(beta).saturating_sub(unit_fee))
 			},
 			Self::Quantity { .. } => None,
+			Self::Linear { quantity, price, slope } => {
+				if quantity.is_zero() {
+					Some(price)
+				} else {
+					Some(price.saturating_add(div(quantity, slope, Rounding::Up)))
+				}
+			},
+		}
+	}
+
+	/// A bound on `|x'(μ)|` at every price at or above `floor`: the slope at the floor for a
+	/// log-utility agent (it falls with the price), a line's slope while it demands something
+	/// above the floor, zero for a fixed quantity.
+	pub fn steepest_slope_from(&self, unit_fee: FixedU128, floor: FixedU128) -> FixedU128 {
+		match *self {
+			Self::LogUtility { .. } => self.slopes_at(unit_fee, floor).0,
+			Self::Quantity { .. } => FixedU128::zero(),
+			Self::Linear { slope, .. } => {
+				if self.exit_price(unit_fee).is_some_and(|exit| exit > floor) {
+					slope
+				} else {
+					FixedU128::zero()
+				}
+			},
 		}
 	}
 }

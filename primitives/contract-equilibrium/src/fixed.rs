@@ -8,7 +8,7 @@
 use sp_arithmetic::traits::{One, Saturating, Zero};
 use sp_arithmetic::{
 	helpers_128bit::multiply_by_rational_with_rounding, traits::Bounded, FixedPointNumber,
-	FixedU128, Rounding,
+	FixedU128, Perbill, Rounding,
 };
 
 /// `a · b / c`, rounded as asked; `FixedU128::max_value()` on overflow or when `c` is zero.
@@ -35,6 +35,33 @@ pub fn abs_diff(a: FixedU128, b: FixedU128) -> FixedU128 {
 	} else {
 		b.saturating_sub(a)
 	}
+}
+
+/// `base^exponent` for `base ≥ 1` and an exponent in `[0, 1]`, rounded down, to about one part
+/// in 10⁹ (a square root of a value above 340 is exact to nine digits only).
+///
+/// The exponent's binary digits `a = Σ bᵢ·2⁻ⁱ` pick the factors `base^(2⁻ⁱ)`, each the square
+/// root of the one before; forty digits resolve a [`Perbill`] to better than 10⁻¹².
+pub fn pow_fraction(base: FixedU128, exponent: Perbill) -> FixedU128 {
+	const WHOLE: u64 = 1_000_000_000;
+	let mut digits = u64::from(exponent.deconstruct());
+	if digits >= WHOLE {
+		return base;
+	}
+	let mut result = FixedU128::one();
+	let mut root = base;
+	for _ in 0..40 {
+		if digits == 0 {
+			break;
+		}
+		root = root.checked_sqrt().unwrap_or_else(FixedU128::one);
+		digits = digits.saturating_mul(2);
+		if digits >= WHOLE {
+			digits = digits.saturating_sub(WHOLE);
+			result = mul(result, root, Rounding::Down);
+		}
+	}
+	result
 }
 
 /// `ln 2` to 18 decimals (0.693147180559945309…).
@@ -79,6 +106,20 @@ pub fn ln_1p(x: FixedU128) -> FixedU128 {
 mod tests {
 	use super::*;
 	use crate::testing::fixed;
+
+	#[test]
+	fn fractional_powers_match_floats() {
+		for base in [1.0, 1.5, 2.0, 10.0, 1234.5, 4.0e9] {
+			for percent in [0u32, 50, 51, 75, 99, 100] {
+				let got = pow_fraction(fixed(base), Perbill::from_percent(percent)).to_float();
+				let expected = base.powf(f64::from(percent) / 100.0);
+				assert!(
+					(got - expected).abs() <= expected * 1e-9,
+					"{base}^{percent}%: {got} vs {expected}"
+				);
+			}
+		}
+	}
 
 	#[test]
 	fn rounding_is_explicit() {

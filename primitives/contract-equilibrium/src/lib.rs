@@ -19,8 +19,8 @@
 //! - [`market`]: a market's [`MarketParams`] and [`StepRule`], with validation;
 //! - [`equilibrium`]: aggregate demand `S(μ)`, its slope, the Lipschitz bound `L` and the exact
 //!   clearing price `μ*`;
-//! - [`step`]: one price step per block, by projected dual ascent or the safeguarded
-//!   Newton–secant rule;
+//! - [`step`]: one price step per block, by projected dual ascent, the safeguarded
+//!   Newton–secant rule or Robbins–Monro stochastic approximation;
 //! - [`order`]: an [`Order`], a demand curve backed by a budget: what the chain counts;
 //! - [`book`]: the order book in aggregate, on a price grid: demand, clearing and settlement at a
 //!   cost that does not grow with the number of bids;
@@ -54,7 +54,7 @@ pub use settlement::{
 	allocate, covers_fixed_fee, fairness, participation_rate, quote, ration, total_surplus, Quote,
 };
 pub use sp_arithmetic::{FixedI128, FixedU128, Perbill};
-pub use step::{next_price, PriceStep};
+pub use step::{next_price, next_price_remembering, PriceStep, StepMemory};
 
 /// Helpers shared by the unit tests.
 #[cfg(test)]

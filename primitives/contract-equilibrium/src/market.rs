@@ -46,6 +46,26 @@ pub enum StepRule {
 		/// rise), in tokens per unit; must be positive.
 		min_change: FixedU128,
 	},
+	/// Stochastic approximation for noisy reports (Robbins–Monro, with Kesten's acceleration):
+	/// `μ ← clamp(μ + η_k·(S(μ) − m))` with `η_k = eta/(offset + k)^exponent`, where `k` counts
+	/// the times the excess demand changed sign since the rule last restarted.
+	///
+	/// The step sizes shrink to zero but add up to infinity (`½ < exponent ≤ 1`), which averages
+	/// the noise out: the price converges for *any* `eta`, whatever the reports' lag. The rule
+	/// restarts (`k = 0`) when governance changes the market and when the excess keeps one sign
+	/// for `patience` blocks in a row (demand has shifted). The market settles at the running
+	/// average of the prices since the restart (Polyak–Ruppert), whose mean-square error falls
+	/// like `1/t`; see `docs/mechanism.md`.
+	RobbinsMonro {
+		/// `η₀`, in (tokens per unit) per unit of excess demand; must be positive.
+		eta: FixedU128,
+		/// `t₀ ≥ 1`: how many sign changes' worth of shrinking the first step already has.
+		offset: u32,
+		/// `a`, with `½ < a ≤ 1`: how fast the step shrinks.
+		exponent: Perbill,
+		/// Blocks of excess demand of one sign after which the rule restarts (`≥ 1`).
+		patience: u32,
+	},
 }
 
 /// What governance sets for a market. Every field is checked by [`MarketParams::validate`].
@@ -125,6 +145,13 @@ impl<AccountId> MarketParams<AccountId> {
 			{
 				Err(ParamsError::InvalidStepRule)
 			},
+			StepRule::RobbinsMonro { eta, offset, exponent, patience }
+				if eta.is_zero()
+					|| offset == 0 || patience == 0
+					|| exponent <= Perbill::from_percent(50) =>
+			{
+				Err(ParamsError::InvalidStepRule)
+			},
 			_ => Ok(()),
 		}
 	}
@@ -188,12 +215,30 @@ pub(crate) mod tests {
 		bad.step_rule = StepRule::DualAscent { eta: FixedU128::zero() };
 		assert_eq!(bad.validate(), Err(ParamsError::InvalidStepRule));
 
-		let mut bad = good;
+		let mut bad = good.clone();
 		bad.step_rule = StepRule::SafeguardedNewton {
 			max_relative_change: Perbill::zero(),
 			min_change: FixedU128::one(),
 		};
 		assert_eq!(bad.validate(), Err(ParamsError::InvalidStepRule));
+
+		let robbins_monro = |exponent: u32, offset: u32, patience: u32| StepRule::RobbinsMonro {
+			eta: FixedU128::one(),
+			offset,
+			exponent: Perbill::from_percent(exponent),
+			patience,
+		};
+		for (rule, accepted) in [
+			(robbins_monro(75, 1, 8), true),
+			(robbins_monro(100, 1, 8), true),
+			(robbins_monro(50, 1, 8), false),
+			(robbins_monro(75, 0, 8), false),
+			(robbins_monro(75, 1, 0), false),
+		] {
+			let mut params = good.clone();
+			params.step_rule = rule;
+			assert_eq!(params.validate().is_ok(), accepted, "{rule:?}");
+		}
 	}
 
 	#[test]

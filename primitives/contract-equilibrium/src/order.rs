@@ -71,9 +71,10 @@ impl Demand for DemandCurve {
 	fn exit_price(&self, unit_fee: FixedU128) -> Option<FixedU128> {
 		DemandCurve::exit_price(self, unit_fee)
 	}
-	/// A log-utility agent's slope `α/(β + τ + μ)²` is largest at the lowest price.
+	/// A log-utility agent's slope `α/(β + τ + μ)²` is largest at the lowest price; a line's is
+	/// the same everywhere it demands something.
 	fn steepest_slope_from(&self, unit_fee: FixedU128, floor: FixedU128) -> FixedU128 {
-		DemandCurve::slopes_at(self, unit_fee, floor).0
+		DemandCurve::steepest_slope_from(self, unit_fee, floor)
 	}
 }
 
@@ -170,6 +171,7 @@ impl Demand for Order {
 				))
 			},
 			DemandCurve::Quantity { .. } => FixedU128::zero(),
+			DemandCurve::Linear { .. } => self.curve.steepest_slope_from(unit_fee, floor),
 		};
 		cap_piece.max(curve_piece)
 	}

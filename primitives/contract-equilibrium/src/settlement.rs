@@ -86,7 +86,7 @@ pub fn covers_fixed_fee(
 			total_surplus([(curve, allocation)])
 				>= payment_for(allocation, unit_fee, fixed_fee, price)
 		},
-		DemandCurve::Quantity { .. } => true,
+		DemandCurve::Quantity { .. } | DemandCurve::Linear { .. } => true,
 	}
 }
 
@@ -118,7 +118,7 @@ pub fn total_surplus<'a>(
 			let value = mul(alpha, ln_1p(allocation), Rounding::Down);
 			sum.saturating_add(value.saturating_sub(mul(beta, allocation, Rounding::Up)))
 		},
-		DemandCurve::Quantity { .. } => sum,
+		DemandCurve::Quantity { .. } | DemandCurve::Linear { .. } => sum,
 	})
 }
 

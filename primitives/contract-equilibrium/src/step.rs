@@ -23,12 +23,14 @@
 
 use crate::{
 	equilibrium::{aggregate_demand, evaluate, lipschitz_bound, lipschitz_bound_between},
-	fixed::{abs_diff, div, mul, mul_div},
+	fixed::{abs_diff, div, mul, mul_div, pow_fraction},
 	market::{MarketParams, StepRule},
 	order::Demand,
 };
+use codec::{Decode, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
 use sp_arithmetic::traits::{One, Saturating, Zero};
-use sp_arithmetic::{traits::Bounded, FixedI128, FixedU128, Rounding};
+use sp_arithmetic::{traits::Bounded, FixedI128, FixedPointNumber, FixedU128, Rounding};
 
 /// The outcome of one price step.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -54,11 +56,59 @@ pub fn signed_difference(a: FixedU128, b: FixedU128) -> FixedI128 {
 	}
 }
 
-/// Takes one step of `params.step_rule` from `price` against the demand `curves`.
+/// What a price rule remembers from one block to the next. Only [`StepRule::RobbinsMonro`]
+/// remembers anything; the other rules leave it at its default.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, MaxEncodedLen, TypeInfo)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct StepMemory {
+	/// `k`: how many times the excess demand changed sign since the rule last restarted.
+	pub sign_changes: u32,
+	/// The sign of the last nonzero excess demand seen: `Some(true)` for excess demand,
+	/// `Some(false)` for excess supply, `None` before any.
+	pub excess_demand_last: Option<bool>,
+	/// For how many blocks in a row the excess demand has kept that sign.
+	pub same_sign_blocks: u32,
+	/// How many prices the running average holds (those since the last restart).
+	pub averaged: u32,
+	/// The running average of the prices posted since the last restart, in tokens per unit:
+	/// the price a Robbins–Monro market settles at.
+	pub average_price: FixedU128,
+	/// How many times the rule restarted because the excess kept one sign for too long.
+	pub restarts: u32,
+}
+
+impl StepMemory {
+	/// Adds `price` to the running average: `ā ← ā + (price − ā)/n`.
+	fn average_in(&mut self, price: FixedU128) {
+		self.averaged = self.averaged.saturating_add(1);
+		let count = FixedU128::saturating_from_integer(self.averaged);
+		let change = div(abs_diff(price, self.average_price), count, Rounding::Down);
+		self.average_price = if price >= self.average_price {
+			self.average_price.saturating_add(change)
+		} else {
+			self.average_price.saturating_sub(change)
+		};
+	}
+}
+
+/// Takes one step of `params.step_rule` from `price` against the demand `curves`, for the rules
+/// that remember nothing (with [`StepRule::RobbinsMonro`] it is the first step after a restart).
 pub fn next_price<D: Demand, AccountId>(
 	curves: &[D],
 	params: &MarketParams<AccountId>,
 	price: FixedU128,
+) -> PriceStep {
+	next_price_remembering(curves, params, price, &mut StepMemory::default())
+}
+
+/// Takes one step of `params.step_rule` from `price` against the demand `curves`, updating what
+/// the rule remembers (`memory`).
+pub fn next_price_remembering<D: Demand, AccountId>(
+	curves: &[D],
+	params: &MarketParams<AccountId>,
+	price: FixedU128,
+	memory: &mut StepMemory,
 ) -> PriceStep {
 	let price = params.clamp_price(price);
 	let snapshot = evaluate(curves, params.unit_fee, price);
@@ -77,8 +127,21 @@ pub fn next_price<D: Demand, AccountId>(
 				target.max(price.saturating_sub(cap))
 			}
 		},
+		StepRule::RobbinsMonro { eta, offset, exponent, patience } => robbins_monro_target(
+			params,
+			price,
+			snapshot.demand,
+			memory,
+			eta,
+			offset,
+			exponent,
+			patience,
+		),
 	};
 	let next = params.clamp_price(target);
+	if matches!(params.step_rule, StepRule::RobbinsMonro { .. }) {
+		memory.average_in(next);
+	}
 
 	let excess = abs_diff(snapshot.demand, params.capacity);
 	let pushed_against_bound = (next == params.price_floor && snapshot.demand < params.capacity)
@@ -91,6 +154,55 @@ pub fn next_price<D: Demand, AccountId>(
 		aggregate_demand: snapshot.demand,
 		excess_demand: signed_difference(snapshot.demand, params.capacity),
 		converged,
+	}
+}
+
+/// The Robbins–Monro target `μ + η_k·(S − m)`, `η_k = η₀/(t₀ + k)^a`, after counting this
+/// block's sign of the excess into `memory` (Kesten: `k` advances only when the sign changes;
+/// a run of `patience` blocks of one sign restarts the rule).
+#[allow(clippy::too_many_arguments)]
+fn robbins_monro_target(
+	params: &MarketParams<impl Sized>,
+	price: FixedU128,
+	demand: FixedU128,
+	memory: &mut StepMemory,
+	eta: FixedU128,
+	offset: u32,
+	exponent: sp_arithmetic::Perbill,
+	patience: u32,
+) -> FixedU128 {
+	if demand != params.capacity {
+		let excess_demand = demand > params.capacity;
+		match memory.excess_demand_last {
+			Some(last) if last == excess_demand => {
+				memory.same_sign_blocks = memory.same_sign_blocks.saturating_add(1);
+			},
+			Some(_) => {
+				memory.sign_changes = memory.sign_changes.saturating_add(1);
+				memory.same_sign_blocks = 1;
+			},
+			None => memory.same_sign_blocks = 1,
+		}
+		memory.excess_demand_last = Some(excess_demand);
+		if memory.same_sign_blocks >= patience && memory.sign_changes > 0 {
+			// Demand has shifted: the shrunken steps would take too long to follow it.
+			memory.sign_changes = 0;
+			memory.same_sign_blocks = 0;
+			memory.averaged = 0;
+			memory.average_price = FixedU128::zero();
+			memory.restarts = memory.restarts.saturating_add(1);
+		}
+	}
+	let shrink = pow_fraction(
+		FixedU128::saturating_from_integer(offset.saturating_add(memory.sign_changes)),
+		exponent,
+	);
+	let step_size = div(eta, shrink, Rounding::Down);
+	let change = mul(step_size, abs_diff(demand, params.capacity), Rounding::Down);
+	if demand >= params.capacity {
+		price.saturating_add(change)
+	} else {
+		price.saturating_sub(change)
 	}
 }
 
@@ -402,5 +514,92 @@ mod tests {
 			newton_blocks.saturating_mul(10) <= dual_blocks,
 			"Newton {newton_blocks} blocks vs dual ascent {dual_blocks}"
 		);
+	}
+
+	/// The prices a market posts when its bidders keep their utilities private and, every
+	/// block, report their best response to the price posted `lag + 1` blocks before the step
+	/// (the step at block `b` sees answers to `μ_{b−1−lag}`): each report through
+	/// [`DemandCurve::after_report`] when `lines`, as a fixed quantity otherwise.
+	fn reported_path(
+		agents: &[DemandCurve],
+		params: &MarketParams<u64>,
+		lag: usize,
+		lines: bool,
+		blocks: usize,
+	) -> alloc::vec::Vec<FixedU128> {
+		let grid = crate::PriceGrid::of(params);
+		let mut prices = alloc::vec![params.price_floor];
+		let mut book: alloc::vec::Vec<Option<DemandCurve>> = alloc::vec![None; agents.len()];
+		let mut memory = StepMemory::default();
+		for block in 1..=blocks {
+			if let Some(answered) = block.checked_sub(lag.saturating_add(1)) {
+				let seen = prices[answered];
+				for (agent, entry) in agents.iter().zip(book.iter_mut()) {
+					let quantity = agent.demand_at(params.unit_fee, seen);
+					*entry = Some(if lines {
+						let previous = entry.unwrap_or(DemandCurve::Quantity { x: quantity });
+						DemandCurve::after_report(&previous, quantity, seen, grid.width_above(seen))
+					} else {
+						DemandCurve::Quantity { x: quantity }
+					});
+				}
+			}
+			let curves: alloc::vec::Vec<DemandCurve> = book.iter().flatten().copied().collect();
+			let last = prices[block.saturating_sub(1)];
+			let step = next_price_remembering(&curves, params, last, &mut memory);
+			prices.push(step.price);
+		}
+		prices
+	}
+
+	#[test]
+	fn fixed_quantity_reports_with_a_lag_make_both_rules_cycle() {
+		// The failure reports as lines fix: Newton sees no slope and jumps by its cap; dual
+		// ascent with L = 0 uses governance's η raw, and a one-block lag makes it oscillate.
+		let agents = paper_agents(20, 7);
+		for rule in [newton_rule(), StepRule::DualAscent { eta: fixed(0.1) }] {
+			let mut params = paper_market(rule);
+			params.capacity = FixedU128::from_u32(50);
+			let target = clearing_price(&agents, &params);
+			let path = reported_path(&agents, &params, 1, false, 400);
+			let far = path[300..].iter().filter(|price| abs_diff(**price, target) > fixed(0.1));
+			assert!(far.count() > 50, "{rule:?} settled on quantities: {:?}", &path[390..]);
+		}
+	}
+
+	#[test]
+	fn reported_lines_climb_to_the_equilibrium_without_crossing_it_whatever_the_lag_and_eta() {
+		let agents = paper_agents(20, 7);
+		let rules = [
+			newton_rule(),
+			StepRule::SafeguardedNewton {
+				max_relative_change: Perbill::from_percent(100),
+				min_change: fixed(1.0),
+			},
+			StepRule::DualAscent { eta: fixed(0.1) },
+			StepRule::DualAscent { eta: fixed(1e6) },
+			StepRule::DualAscent { eta: fixed(0.01) },
+		];
+		for rule in rules {
+			for lag in 1..=3 {
+				let mut params = paper_market(rule);
+				params.capacity = FixedU128::from_u32(50);
+				let target = clearing_price(&agents, &params);
+				let path = reported_path(&agents, &params, lag, true, 3000);
+				for (block, pair) in path.windows(2).enumerate() {
+					if pair[1] < pair[0] {
+						std::println!("{:?}", &path[block.saturating_sub(8)..block + 3]);
+					}
+					assert!(pair[1] >= pair[0], "{rule:?}, lag {lag}: fell {pair:?} at {block}");
+					assert!(
+						pair[1] <= target,
+						"{rule:?}, lag {lag}: crossed μ* {target:?}: {pair:?}"
+					);
+				}
+				let blocks = path.iter().position(|price| abs_diff(*price, target) <= fixed(1e-9));
+				assert!(blocks.is_some(), "{rule:?}, lag {lag}: ended at {:?}", path.last());
+				std::println!("{rule:?} lag {lag}: {blocks:?} blocks");
+			}
+		}
 	}
 }
