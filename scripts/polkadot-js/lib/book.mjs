@@ -94,6 +94,15 @@ export function locate(grid, price) {
   return { lower: low, position };
 }
 
+/**
+ * book.rs `PriceGrid::width_above`: how far above `price` the next grid price lies (zero at and
+ * above the ceiling), the width over which a first report's line falls to zero
+ * (mechanism.mjs `afterReport`).
+ */
+export function widthAbove(grid, price) {
+  return satSub(gridPrice(grid, locate(grid, price).lower + 1), price);
+}
+
 /** book.rs `interpolate`: (1 − t)·lower + t·upper, one rounding (of t·|upper − lower|) in the direction asked of the result. */
 export function interpolate(lower, upper, position, rounding) {
   // When lower ≥ upper the product is subtracted, so it is rounded the other way.

@@ -6,6 +6,7 @@
 //   stepRule = { kind: 'DualAscent', eta } | { kind: 'SafeguardedNewton', maxRelativeChange
 //              (Perbill parts), minChange }
 //   curve = { kind: 'LogUtility', alpha, beta } | { kind: 'Quantity', x }
+//           | { kind: 'Linear', quantity, price, slope }
 //   terms = { curve, budget (planck per epoch), from, until, exit } — an order, counting in the
 //           epochs from … until − 1, taking part at the grid prices below index `exit`
 //   bid = { order: terms, next: terms | null, settledTo, escrow (planck), deposit (planck) }
@@ -66,14 +67,21 @@ export function encodeParams(params) {
 }
 
 /** Plain curve → the `curve` argument of submitDemand / quote. */
-export const encodeCurve = (curve) => (curve.kind === 'LogUtility'
-  ? { LogUtility: { alpha: curve.alpha, beta: curve.beta } }
-  : { Quantity: { x: curve.x } });
+export function encodeCurve(curve) {
+  if (curve.kind === 'LogUtility') return { LogUtility: { alpha: curve.alpha, beta: curve.beta } };
+  if (curve.kind === 'Linear') return { Linear: { quantity: curve.quantity, price: curve.price, slope: curve.slope } };
+  return { Quantity: { x: curve.x } };
+}
 
 /** A codec DemandCurve → plain curve. */
-export const decodeCurve = (codec) => (codec.isLogUtility
-  ? { kind: 'LogUtility', alpha: codec.asLogUtility.alpha.toBigInt(), beta: codec.asLogUtility.beta.toBigInt() }
-  : { kind: 'Quantity', x: codec.asQuantity.x.toBigInt() });
+export function decodeCurve(codec) {
+  if (codec.isLogUtility) return { kind: 'LogUtility', alpha: codec.asLogUtility.alpha.toBigInt(), beta: codec.asLogUtility.beta.toBigInt() };
+  if (codec.isLinear) {
+    const { quantity, price, slope } = codec.asLinear;
+    return { kind: 'Linear', quantity: quantity.toBigInt(), price: price.toBigInt(), slope: slope.toBigInt() };
+  }
+  return { kind: 'Quantity', x: codec.asQuantity.x.toBigInt() };
+}
 
 /**
  * The name of the error `ContractEquilibrium` would return for `params`, or null (market.rs

@@ -3,7 +3,8 @@
 // payment to the last unit and compare them with what the chain reports.
 //
 // Values are FixedU128 inner integers (× 10^18) unless named `...Planck`. Curves are
-// { kind: 'LogUtility', alpha, beta } or { kind: 'Quantity', x }. What the chain counts is an
+// { kind: 'LogUtility', alpha, beta }, { kind: 'Quantity', x } or { kind: 'Linear', quantity,
+// price, slope } (a line through reported points, see `afterReport`). What the chain counts is an
 // order (order.rs `Order`): { kind: 'Order', curve, budget, fixedFee }, a curve backed by what is
 // left of its budget (tokens, fixed point) in a market with fixed fee g. As the Rust functions
 // are generic over the `Demand` trait, the functions below that take `demands` accept curves and
@@ -35,9 +36,24 @@ export const satDiv = (a, b, rounding = 'down') => satMulDiv(a, FIXED_ONE, b, ro
 // ---------------------------------------------------------------------------------------------
 // Demand curves (curve.rs `DemandCurve`) and orders (order.rs `Order`).
 
-/** curve.rs `demand_at`: max(0, ⌊α/(β+τ+μ)⌋ − 1), or the reported x. */
+/** curve.rs `MAX_QUANTITY`: 10⁹ units, the most a report or a line may demand. */
+export const MAX_QUANTITY = 1_000_000_000n * FIXED_ONE;
+/** curve.rs `MAX_SLOPE`: 10¹² units per token, the steepest a line may be. */
+export const MAX_SLOPE = 1_000_000_000_000n * FIXED_ONE;
+/** curve.rs `MIN_CHORD_FALL`: 10⁻⁹ units, the smallest fall in demand a slope is measured from. */
+export const MIN_CHORD_FALL = 1_000_000_000n;
+
+/**
+ * curve.rs `demand_at`: max(0, ⌊α/(β+τ+μ)⌋ − 1), the reported x, or a line's
+ * quantity + slope·(price − μ): above its price `quantity − ⌈slope·(μ − price)⌉` (zero if
+ * negative), at or below it `quantity + ⌊slope·(price − μ)⌋` (at most 10⁹).
+ */
 export function curveDemandAt(curve, unitFee, price) {
   if (curve.kind === 'Quantity') return curve.x;
+  if (curve.kind === 'Linear') {
+    if (price <= curve.price) return min(sat(curve.quantity + satMul(curve.slope, curve.price - price, 'down')), MAX_QUANTITY);
+    return satSub(curve.quantity, satMul(curve.slope, price - curve.price, 'up'));
+  }
   const marginalCost = sat(sat(curve.beta + unitFee) + price);
   return satSub(satDiv(curve.alpha, marginalCost, 'down'), FIXED_ONE);
 }
@@ -45,16 +61,70 @@ export function curveDemandAt(curve, unitFee, price) {
 /** curve.rs `slopes_at`: (|x'| just below μ, |x'| just above μ) of one curve. */
 export function curveSlopesAt(curve, unitFee, price) {
   if (curve.kind === 'Quantity') return [0n, 0n];
+  if (curve.kind === 'Linear') {
+    // Sloped where the line is strictly between zero and the cap on each side.
+    const level = curveDemandAt(curve, unitFee, price);
+    const left = level < MAX_QUANTITY ? curve.slope : 0n;
+    const right = level === 0n ? 0n : curve.slope;
+    const exit = curveExitPrice(curve, unitFee) ?? 0n;
+    return price > exit ? [0n, 0n] : [left, right];
+  }
   const marginalCost = sat(sat(curve.beta + unitFee) + price);
   if (curve.alpha < marginalCost) return [0n, 0n];
   const slope = satMulDiv(satDiv(curve.alpha, marginalCost, 'down'), FIXED_ONE, marginalCost, 'down');
   return curve.alpha === marginalCost ? [slope, 0n] : [slope, slope];
 }
 
-/** curve.rs `exit_price`: α − β − τ (zero if negative); null for a reported quantity. */
+/**
+ * curve.rs `exit_price`: α − β − τ (zero if negative); a line's limit price
+ * price + ⌈quantity/slope⌉ (its price when it demands nothing there); null for a reported quantity.
+ */
 export function curveExitPrice(curve, unitFee) {
   if (curve.kind === 'Quantity') return null;
+  if (curve.kind === 'Linear') {
+    return curve.quantity === 0n ? curve.price : sat(curve.price + satDiv(curve.quantity, curve.slope, 'up'));
+  }
   return satSub(satSub(curve.alpha, curve.beta), unitFee);
+}
+
+/**
+ * curve.rs `steepest_slope_from`: a bound on |x'| at or above `floor` — a log-utility agent's
+ * slope at the floor, a line's slope while it demands something above the floor, zero for a
+ * reported quantity.
+ */
+export function curveSteepestSlopeFrom(curve, unitFee, floor) {
+  if (curve.kind === 'Quantity') return 0n;
+  if (curve.kind === 'Linear') {
+    const exit = curveExitPrice(curve, unitFee);
+    return exit !== null && exit > floor ? curve.slope : 0n;
+  }
+  return curveSlopesAt(curve, unitFee, floor)[0];
+}
+
+/**
+ * curve.rs `DemandCurve::after_report`: the curve an order has after its agent reports demanding
+ * `quantity` units at `price`, given its `previous` curve and the probe width (book.mjs
+ * `widthAbove(grid, price)`: how far the next grid price lies above `price`). A line through
+ * (price, quantity) whose slope is
+ * - the previous line's, when the report answers the same price, or a higher one at which demand
+ *   fell by less than 10⁻⁹ (MIN_CHORD_FALL);
+ * - the chord's, ⌈(q₀ − quantity)/(price − p₀)⌉, when the previous curve is a line through
+ *   (p₀, q₀) with p₀ < price;
+ * - otherwise (a first report, a price that fell, a demand that rose) the probe slope
+ *   ⌈quantity/probeWidth⌉ (10¹² when the width is zero);
+ * at most 10¹² (MAX_SLOPE), and 10¹² rather than zero for a positive quantity.
+ */
+export function afterReport(previous, quantity, price, probeWidth) {
+  let chord = null;
+  if (previous.kind === 'Linear') {
+    const fall = satSub(previous.quantity, quantity);
+    if (price === previous.price || (price > previous.price && fall < MIN_CHORD_FALL)) chord = previous.slope;
+    else if (price > previous.price) chord = satDiv(fall, price - previous.price, 'up');
+  }
+  const probe = () => (probeWidth === 0n ? MAX_SLOPE : satDiv(quantity, probeWidth, 'up'));
+  let slope = min(chord ?? probe(), MAX_SLOPE);
+  if (quantity !== 0n && slope === 0n) slope = MAX_SLOPE;
+  return { kind: 'Linear', quantity, price, slope };
 }
 
 /** order.rs `Order` { curve, budget (tokens), fixed_fee }. */
@@ -98,7 +168,8 @@ export function orderExitPrice(o, unitFee) {
 /**
  * order.rs `Demand for Order::steepest_slope_from`: with c = floor + τ, k = B − g, w = x(floor),
  *   max( min(⌈k/⌊c²⌋⌉, ⌈w²/k⌉),  min(α/(β+c)² [curve.rs, rounded down], ⌈(⌈k/c⌉ + 1)²/α⌉) )
- * (the second term zero for a reported quantity); zero when B ≤ g. Every ⌈·⌉/⌊·⌋ is on the
+ * (the second term zero for a reported quantity, the curve's `steepest_slope_from` for a line);
+ * zero when B ≤ g. Every ⌈·⌉/⌊·⌋ is on the
  * FixedU128 inner values, as fixed.rs `mul_div` rounds them; each saturates at MAX.
  */
 export function orderSteepestSlopeFrom(o, unitFee, floor) {
@@ -114,6 +185,8 @@ export function orderSteepestSlopeFrom(o, unitFee, floor) {
   if (o.curve.kind === 'LogUtility') {
     const perUnit = sat(satDiv(k, cost, 'up') + FIXED_ONE);
     curvePiece = min(curveSlopesAt(o.curve, unitFee, floor)[0], satMulDiv(perUnit, perUnit, o.curve.alpha, 'up'));
+  } else if (o.curve.kind === 'Linear') {
+    curvePiece = curveSteepestSlopeFrom(o.curve, unitFee, floor);
   }
   return max(capPiece, curvePiece);
 }
@@ -134,12 +207,12 @@ export const exitPrice = (demand, unitFee) => (demand.kind === 'Order'
   ? orderExitPrice(demand, unitFee)
   : demand.kind === 'Gridded' ? griddedExitPrice(demand, unitFee) : curveExitPrice(demand, unitFee));
 /**
- * order.rs `Demand::steepest_slope_from`: a bound on |d'| above `floor` (for a curve, its slope
- * just below the floor, `impl Demand for DemandCurve`; for a gridded book, its steepest cell).
+ * order.rs `Demand::steepest_slope_from`: a bound on |d'| above `floor` (for a curve, curve.rs
+ * `steepest_slope_from`, `impl Demand for DemandCurve`; for a gridded book, its steepest cell).
  */
 export const steepestSlopeFrom = (demand, unitFee, floor) => (demand.kind === 'Order'
   ? orderSteepestSlopeFrom(demand, unitFee, floor)
-  : demand.kind === 'Gridded' ? griddedSteepestSlope(demand, unitFee, floor) : curveSlopesAt(demand, unitFee, floor)[0]);
+  : demand.kind === 'Gridded' ? griddedSteepestSlope(demand, unitFee, floor) : curveSteepestSlopeFrom(demand, unitFee, floor));
 
 /**
  * order.rs `Demand::steepest_slope_between`: a bound on |d'| over [low, high] — the bound from the
@@ -257,7 +330,8 @@ export function ln1p(x) {
 
 /**
  * settlement.rs `total_surplus`: Σ α·ln(1 + x) − β·x over log-utility agents, each term's value
- * rounded down and its cost up (a negative term counts zero); reported quantities count zero.
+ * rounded down and its cost up (a negative term counts zero); reported quantities and lines count
+ * zero.
  * `allocations`: [[curve, x], …].
  */
 export const totalSurplus = (allocations) => allocations.reduce((sum, [curve, allocation]) => {
@@ -275,7 +349,7 @@ export function paymentFor(allocation, unitFee, fixedFee, price) {
 /**
  * settlement.rs `covers_fixed_fee`: the paper's participation decision, α·ln(1 + x) − β·x (value
  * down, cost up: `total_surplus`) ≥ `payment_for(x)` = (μ + τ)·x + g. False for x = 0; true for a
- * reported quantity with x > 0.
+ * reported quantity or a line with x > 0.
  */
 export function coversFixedFee(curve, allocation, unitFee, fixedFee, price) {
   if (allocation === 0n) return false;
