@@ -10,6 +10,7 @@ use equilibrium_sim::{
 	experiments::{
 		convergence::{self, ConvergenceConfig},
 		proportional::{self, ProportionalConfig},
+		reports::{self, ReportsConfig},
 		scale::{self, ScaleConfig},
 		tau_shock::{self, TauShockConfig},
 		tau_sweep::{self, TauSweepConfig},
@@ -82,6 +83,9 @@ enum Command {
 		#[arg(long, value_delimiter = ',')]
 		sizes: Option<Vec<String>>,
 	},
+	/// Private reports (the paper's Algorithm 1) with a lag of 1 to 3 blocks: fixed quantities
+	/// against lines, every rule, n = 20 and 2000; Robbins–Monro under noisy reports.
+	Reports,
 	/// Every experiment above with its default settings.
 	All,
 	/// Prints the agents of one replication as CSV (α, β as decimals and as on-chain integers),
@@ -124,7 +128,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 			out.create()?;
 			let mut timings =
 				Csv::create(&out.result("timings.csv"), &["experiment", "wall_seconds"])?;
-			for experiment in ["convergence", "tau-sweep", "tau-shock", "proportional", "scale"] {
+			for experiment in
+				["convergence", "tau-sweep", "tau-shock", "proportional", "scale", "reports"]
+			{
 				let started = Instant::now();
 				run_experiment(experiment, common, &out, None)?;
 				let seconds = started.elapsed().as_secs_f64();
@@ -138,6 +144,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 		Command::TauShock => run_experiment("tau-shock", common, &out, None)?,
 		Command::Proportional => run_experiment("proportional", common, &out, None)?,
 		Command::Scale { sizes } => run_experiment("scale", common, &out, sizes.as_deref())?,
+		Command::Reports => run_experiment("reports", common, &out, None)?,
 	}
 	Ok(())
 }
@@ -196,6 +203,17 @@ fn run_experiment(
 			config.length.settle_window =
 				common.settle_window.unwrap_or(config.length.settle_window);
 			scale::run(&config, out)?
+		},
+		"reports" => {
+			let mut config = ReportsConfig::paper(seed);
+			if let Some(replications) = common.replications {
+				for (_, count) in config.sizes.iter_mut() {
+					*count = (*count).min(replications);
+				}
+				config.noise_replications = config.noise_replications.min(replications);
+			}
+			config.quiet = common.quiet;
+			reports::run_experiment(&config, out)?
 		},
 		other => return Err(format!("unknown experiment {other}").into()),
 	};

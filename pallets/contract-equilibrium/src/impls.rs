@@ -738,7 +738,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The price an epoch of `market` settles at: the posted price, or for a Robbins–Monro
-	/// market the running average of the prices since its rule last restarted (clamped into the
+	/// market the average of the prices since its rule last restarted (clamped into the
 	/// bounds; the posted price before any step).
 	pub(crate) fn settlement_price(market_id: MarketId, market: &MarketOf<T>) -> FixedU128 {
 		if !matches!(market.params.step_rule, StepRule::RobbinsMonro { .. }) {

@@ -197,7 +197,7 @@ pub mod pallet {
 		StorageDoubleMap<_, Twox64Concat, MarketId, Twox64Concat, EpochIndex, ClearingRecord>;
 
 	/// What each open market's price rule remembers between blocks (only a Robbins–Monro rule
-	/// remembers anything: its step count, the sign of the last excess and the running average
+	/// remembers anything: its step count, the sign of the last excess and the average
 	/// price). Cleared when governance changes the market's parameters or closes it.
 	#[pallet::storage]
 	pub type StepMemories<T: Config> =

@@ -1749,7 +1749,8 @@ fn a_report_makes_a_line_through_the_last_two_points() {
 			));
 			Bids::<Test>::get(id, 1).unwrap().order.curve
 		};
-		// A first report falls to zero one grid cell above its price.
+		// A first report falls to zero one grid cell above its price (the slope rounded down, so
+		// that the line ends at or just beyond the next grid price).
 		let first = report(fixed(4), fixed(1));
 		let DemandCurve::Linear { quantity, price, slope } = first else {
 			panic!("a line: {first:?}")
@@ -1761,7 +1762,7 @@ fn a_report_makes_a_line_through_the_last_two_points() {
 			contract_equilibrium_primitives::fixed::div(
 				fixed(4),
 				grid.width_above(fixed(1)),
-				sp_runtime::Rounding::Up
+				sp_runtime::Rounding::Down
 			)
 		);
 		// The second, at a higher price, measures the slope: (4 − 3)/(2 − 1).

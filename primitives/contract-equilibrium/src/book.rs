@@ -34,6 +34,7 @@
 //!   pay at least what was paid out for them.
 
 use crate::{
+	curve::DemandCurve,
 	fixed::{div, mul},
 	market::MarketParams,
 	order::{Demand, Order},
@@ -194,11 +195,29 @@ pub struct GridOrder {
 impl GridOrder {
 	/// Enters `order` on `grid` under unit fee `unit_fee`: finds its exit by bisection, in
 	/// `O(log K)` evaluations of its demand and value.
+	///
+	/// A line ([`DemandCurve::Linear`]) takes part at `g_j` only if it still demands something at
+	/// the next grid price, or ends exactly there: the book interpolates between grid prices, and
+	/// a line that ends inside a cell would be interpolated above itself there. So the book never
+	/// shows more of a line than the line itself — what keeps a market of reports below `μ*`
+	/// (`docs/mechanism.md`) — and nobody is allocated a sliver, at the price of `g`, in the cell
+	/// where its line ends.
 	pub fn new(order: Order, unit_fee: FixedU128, grid: &PriceGrid) -> Self {
+		let line_end = match order.curve {
+			DemandCurve::Linear { .. } => order.curve.exit_price(unit_fee),
+			_ => None,
+		};
 		let takes_part = |index: usize| {
 			let price = grid.price(index);
 			let units = order.demand_at(unit_fee, price);
-			covers_fixed_fee(&order.curve, units, unit_fee, order.fixed_fee, price)
+			let ends_within_cell = match line_end {
+				Some(end) if index.saturating_add(1) < GRID_POINTS => {
+					end < grid.price(index.saturating_add(1))
+				},
+				_ => false,
+			};
+			!ends_within_cell
+				&& covers_fixed_fee(&order.curve, units, unit_fee, order.fixed_fee, price)
 		};
 		// The first index in [0, K] at which it takes no part (K: it takes part everywhere).
 		// Backed demand and the best surplus both fall with the price, so `takes_part` holds on

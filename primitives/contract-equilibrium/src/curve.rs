@@ -20,9 +20,9 @@ pub const MAX_QUANTITY: FixedU128 = FixedU128::from_u32(1_000_000_000);
 /// steepest a log-utility agent within the accepted ranges can be.
 pub const MAX_SLOPE: FixedU128 =
 	FixedU128::from_inner(1_000_000_000_000 * 1_000_000_000_000_000_000);
-/// The smallest fall in demand between two reports from which a slope is measured: 10⁻⁹ units,
-/// so that rounding (10⁻¹⁸) moves the slope by at most one part in 10⁹.
-pub const MIN_CHORD_FALL: FixedU128 = FixedU128::from_inner(1_000_000_000);
+/// The smallest fall in demand between two reports from which a slope is measured: 10⁻¹²
+/// units, so that the reports' rounding (10⁻¹⁸) moves the slope by at most a few parts in 10⁶.
+pub const MIN_CHORD_FALL: FixedU128 = FixedU128::from_inner(1_000_000);
 /// The largest accepted reported price, in tokens per unit: 10⁹ (the highest price ceiling).
 pub const MAX_REPORT_PRICE: FixedU128 = FixedU128::from_u32(1_000_000_000);
 
@@ -129,8 +129,8 @@ impl DemandCurve {
 	///   demand fell by less than [`MIN_CHORD_FALL`] (too little to measure a slope from: the
 	///   quantities are exact only to 10⁻¹⁸);
 	/// - otherwise (a first report, a price that fell, a demand that rose) the *probe* slope
-	///   `quantity/probe_width`: the line then falls to zero `probe_width` above the price, so
-	///   the report is, in effect, a limit order at its own price.
+	///   `quantity/probe_width` rounded down: the line then falls to zero `probe_width` above the
+	///   price, so the report is, in effect, a limit order at its own price.
 	///
 	/// Why these slopes: for an agent whose demand is convex and non-increasing in the price
 	/// (the paper's agents are), a chord taken to the left of the new point is at least as steep
@@ -168,7 +168,9 @@ impl DemandCurve {
 				if probe_width.is_zero() {
 					MAX_SLOPE
 				} else {
-					div(quantity, probe_width, Rounding::Up)
+					// Rounded down, so that the line ends at or just beyond the next grid price
+					// and the book holds it whole (`GridOrder::new`).
+					div(quantity, probe_width, Rounding::Down)
 				}
 			})
 			.min(MAX_SLOPE);

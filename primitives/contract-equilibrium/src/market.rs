@@ -53,9 +53,9 @@ pub enum StepRule {
 	/// The step sizes shrink to zero but add up to infinity (`½ < exponent ≤ 1`), which averages
 	/// the noise out: the price converges for *any* `eta`, whatever the reports' lag. The rule
 	/// restarts (`k = 0`) when governance changes the market and when the excess keeps one sign
-	/// for `patience` blocks in a row (demand has shifted). The market settles at the running
-	/// average of the prices since the restart (Polyak–Ruppert), whose mean-square error falls
-	/// like `1/t`; see `docs/mechanism.md`.
+	/// for `patience` blocks in a row (demand has shifted). The market settles at an average of
+	/// the prices since the restart in which later prices weigh more (polynomial-decay averaging,
+	/// [`crate::StepMemory`]), whose mean-square error falls like `1/t`; see `docs/mechanism.md`.
 	RobbinsMonro {
 		/// `η₀`, in (tokens per unit) per unit of excess demand; must be positive.
 		eta: FixedU128,

@@ -69,21 +69,33 @@ pub struct StepMemory {
 	pub excess_demand_last: Option<bool>,
 	/// For how many blocks in a row the excess demand has kept that sign.
 	pub same_sign_blocks: u32,
-	/// How many prices the running average holds (those since the last restart).
+	/// How many prices the average holds (those since the last restart).
 	pub averaged: u32,
-	/// The running average of the prices posted since the last restart, in tokens per unit:
-	/// the price a Robbins–Monro market settles at.
+	/// The average of the prices posted since the last restart, later prices weighing more (see
+	/// `StepMemory::average_in`), in tokens per unit: the price a Robbins–Monro market settles
+	/// at.
 	pub average_price: FixedU128,
 	/// How many times the rule restarted because the excess kept one sign for too long.
 	pub restarts: u32,
 }
 
 impl StepMemory {
-	/// Adds `price` to the running average: `ā ← ā + (price − ā)/n`.
+	/// Adds `price`, the `n`-th since the restart, to the average
+	/// (polynomial-decay averaging, Shamir and Zhang 2013): `ā ← ā + (price − ā)·3/(n + 2)`, whose
+	/// weights grow like `n²`.
+	///
+	/// A plain average weighs the climb from the floor by `1/t`: its squared bias falls like
+	/// `1/t²` and, measured, still dominates after 20 000 blocks. With weights `n²` the climb
+	/// weighs like `1/t³`, and the noise still averages out like `1/t`.
 	fn average_in(&mut self, price: FixedU128) {
 		self.averaged = self.averaged.saturating_add(1);
-		let count = FixedU128::saturating_from_integer(self.averaged);
-		let change = div(abs_diff(price, self.average_price), count, Rounding::Down);
+		let count = FixedU128::saturating_from_integer(self.averaged.saturating_add(2));
+		let change = mul_div(
+			abs_diff(price, self.average_price),
+			FixedU128::saturating_from_integer(3u32),
+			count,
+			Rounding::Down,
+		);
 		self.average_price = if price >= self.average_price {
 			self.average_price.saturating_add(change)
 		} else {

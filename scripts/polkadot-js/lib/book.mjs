@@ -18,7 +18,7 @@
 // load time).
 
 import { FIXED_ONE, max, min } from './fixed.mjs';
-import { coversFixedFee, orderDemandAt, paymentFor, sat, satDiv, satMul, satSub } from './mechanism.mjs';
+import { coversFixedFee, curveExitPrice, orderDemandAt, paymentFor, sat, satDiv, satMul, satSub } from './mechanism.mjs';
 
 /** book.rs `GRID_POINTS`: K, the number of grid prices. */
 export const GRID_POINTS = 513;
@@ -120,9 +120,13 @@ export function interpolate(lower, upper, position, rounding) {
 /** book.rs `GridOrder::new`: { order, unitFee, exit }, the exit found by bisection over [0, K]. */
 export function gridOrder(o, unitFee, grid) {
   // Takes part at g_j: settlement.rs `covers_fixed_fee(curve, D(g_j), τ, g, g_j)`.
+  // A line takes part at g_j only if it ends at or beyond g_{j+1} (it would be interpolated
+  // above itself in the cell where it ends).
+  const lineEnd = o.curve.kind === 'Linear' ? curveExitPrice(o.curve, unitFee) : null;
   const takesPart = (index) => {
     const price = gridPrice(grid, index);
     const units = orderDemandAt(o, unitFee, price);
+    if (lineEnd !== null && index + 1 < GRID_POINTS && lineEnd < gridPrice(grid, index + 1)) return false;
     return coversFixedFee(o.curve, units, unitFee, o.fixedFee, price);
   };
   let low = 0;

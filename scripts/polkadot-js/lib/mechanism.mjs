@@ -40,8 +40,8 @@ export const satDiv = (a, b, rounding = 'down') => satMulDiv(a, FIXED_ONE, b, ro
 export const MAX_QUANTITY = 1_000_000_000n * FIXED_ONE;
 /** curve.rs `MAX_SLOPE`: 10¹² units per token, the steepest a line may be. */
 export const MAX_SLOPE = 1_000_000_000_000n * FIXED_ONE;
-/** curve.rs `MIN_CHORD_FALL`: 10⁻⁹ units, the smallest fall in demand a slope is measured from. */
-export const MIN_CHORD_FALL = 1_000_000_000n;
+/** curve.rs `MIN_CHORD_FALL`: 10⁻¹² units, the smallest fall in demand a slope is measured from. */
+export const MIN_CHORD_FALL = 1_000_000n;
 
 /**
  * curve.rs `demand_at`: max(0, ⌊α/(β+τ+μ)⌋ − 1), the reported x, or a line's
@@ -107,11 +107,11 @@ export function curveSteepestSlopeFrom(curve, unitFee, floor) {
  * `widthAbove(grid, price)`: how far the next grid price lies above `price`). A line through
  * (price, quantity) whose slope is
  * - the previous line's, when the report answers the same price, or a higher one at which demand
- *   fell by less than 10⁻⁹ (MIN_CHORD_FALL);
+ *   fell by less than 10⁻¹² (MIN_CHORD_FALL);
  * - the chord's, ⌈(q₀ − quantity)/(price − p₀)⌉, when the previous curve is a line through
  *   (p₀, q₀) with p₀ < price;
  * - otherwise (a first report, a price that fell, a demand that rose) the probe slope
- *   ⌈quantity/probeWidth⌉ (10¹² when the width is zero);
+ *   ⌊quantity/probeWidth⌋ (10¹² when the width is zero);
  * at most 10¹² (MAX_SLOPE), and 10¹² rather than zero for a positive quantity.
  */
 export function afterReport(previous, quantity, price, probeWidth) {
@@ -121,7 +121,7 @@ export function afterReport(previous, quantity, price, probeWidth) {
     if (price === previous.price || (price > previous.price && fall < MIN_CHORD_FALL)) chord = previous.slope;
     else if (price > previous.price) chord = satDiv(fall, price - previous.price, 'up');
   }
-  const probe = () => (probeWidth === 0n ? MAX_SLOPE : satDiv(quantity, probeWidth, 'up'));
+  const probe = () => (probeWidth === 0n ? MAX_SLOPE : satDiv(quantity, probeWidth, 'down'));
   let slope = min(chord ?? probe(), MAX_SLOPE);
   if (quantity !== 0n && slope === 0n) slope = MAX_SLOPE;
   return { kind: 'Linear', quantity, price, slope };

@@ -7,6 +7,7 @@
 
 pub mod convergence;
 pub mod proportional;
+pub mod reports;
 pub mod scale;
 pub mod tau_shock;
 pub mod tau_sweep;
