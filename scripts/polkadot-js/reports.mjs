@@ -42,11 +42,12 @@
 //   from. With --quantities the book check still applies; the price is only watched, and the
 //   run says whether it settled (it does not: Newton sees no slope in fixed quantities and
 //   jumps by its cap), exit 0.
-// - Known failure (docs/polkadot-js.md): the book holds a line as its contracts at the grid
-//   prices, so a line that ends inside the price's grid cell — typically an agent that stopped
-//   demanding below μ*, whose zero reports end its line at the price — is interpolated above
-//   itself, and the price settles above μ* (seeds 10, 12, 14 of 1 … 20). The run then fails and
-//   prints the lines that do it.
+// - Known limit (docs/polkadot-js.md): the book leaves a line out of the grid cell where it ends
+//   (interpolated there it would show more than the line), so an agent that still demands a
+//   little at μ* but whose line ends inside μ*'s cell counts for nothing there, and the price
+//   stops just below μ* (seeds 134, 625, 743: by 3·10⁻⁶ to 10⁻⁴); the 10⁻⁶ check then fails.
+//   Should the price ever exceed μ*, the run prints the lines whose contracts show more than
+//   the line.
 //
 // Output: the agents, the market, μ*, a table row per block (--quiet: every 5th block, and the
 // blocks where something happens), a line per check and a summary.
