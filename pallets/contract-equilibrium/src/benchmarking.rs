@@ -384,7 +384,7 @@ mod benchmarks {
 		#[block]
 		{
 			let book = Books::<T>::get(market_id).unwrap_or_default();
-			Pallet::<T>::step_price(market_id, &mut market, &book);
+			Pallet::<T>::step_price(market_id, &mut market, &book, false);
 			Markets::<T>::insert(market_id, &market);
 		}
 
@@ -400,10 +400,11 @@ mod benchmarks {
 		let mut market = Markets::<T>::get(market_id).expect("created");
 		market.price = FixedU128::from_u32(999);
 		market.params.capacity = FixedU128::from_u32(n.saturating_mul(10));
+		// An exponent whose binary digits run long: the most square roots `pow_fraction` takes.
 		market.params.step_rule = StepRule::RobbinsMonro {
 			eta: FixedU128::from_rational(1, 100),
 			offset: 1,
-			exponent: Perbill::from_percent(75),
+			exponent: Perbill::from_parts(500_000_001),
 			patience: 8,
 		};
 		crate::pallet::StepMemories::<T>::insert(
@@ -421,7 +422,7 @@ mod benchmarks {
 		#[block]
 		{
 			let book = Books::<T>::get(market_id).unwrap_or_default();
-			Pallet::<T>::step_price(market_id, &mut market, &book);
+			Pallet::<T>::step_price(market_id, &mut market, &book, false);
 			Markets::<T>::insert(market_id, &market);
 		}
 

@@ -675,30 +675,47 @@ impl<T: Config> Pallet<T> {
 		let mut weight = T::WeightInfo::on_initialize_base(markets.len() as u32);
 		for (market_id, mut market) in markets {
 			let mut book = Books::<T>::get(market_id).unwrap_or_default();
+			let remembers = matches!(market.params.step_rule, StepRule::RobbinsMonro { .. });
 			if now >= market.epoch_end() {
 				Self::settle_epoch(market_id, &mut market, &mut book, now);
 				Books::<T>::insert(market_id, &book);
 				weight.saturating_accrue(T::WeightInfo::settle_epoch(book.bids));
+				if remembers {
+					// `settlement_price` reads the rule's memory.
+					weight.saturating_accrue(T::DbWeight::get().reads(1));
+				}
 			}
-			Self::step_price(market_id, &mut market, &book);
-			weight.saturating_accrue(
-				if matches!(market.params.step_rule, StepRule::RobbinsMonro { .. }) {
-					T::WeightInfo::step_price_remembering(book.bids)
-				} else {
-					T::WeightInfo::step_price(book.bids)
-				},
-			);
+			// A Robbins–Monro epoch settles at the average of its sealed half's prices only: the
+			// book is fixed then, so orders that leave before the seal cannot move it.
+			let sealing = now == market.seal_block();
+			Self::step_price(market_id, &mut market, &book, sealing);
+			weight.saturating_accrue(if remembers {
+				T::WeightInfo::step_price_remembering(book.bids)
+			} else {
+				T::WeightInfo::step_price(book.bids)
+			});
 			Markets::<T>::insert(market_id, market);
 		}
 		weight
 	}
 
 	/// Moves the market's price one step of its rule, on its book's demand.
-	pub(crate) fn step_price(market_id: MarketId, market: &mut MarketOf<T>, book: &Book) {
+	/// With `sealing` (the first block of the epoch's sealed half), a Robbins–Monro rule starts
+	/// its average afresh.
+	pub(crate) fn step_price(
+		market_id: MarketId,
+		market: &mut MarketOf<T>,
+		book: &Book,
+		sealing: bool,
+	) {
 		let demand = [GriddedDemand { grid: Self::grid(&market.params), totals: &book.totals }];
 		let remembers = matches!(market.params.step_rule, StepRule::RobbinsMonro { .. });
 		let mut memory =
 			if remembers { StepMemories::<T>::get(market_id) } else { Default::default() };
+		if sealing {
+			memory.averaged = 0;
+			memory.average_price = FixedU128::zero();
+		}
 		let step = next_price_remembering(&demand, &market.params, market.price, &mut memory);
 		if remembers {
 			StepMemories::<T>::insert(market_id, memory);
@@ -738,8 +755,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The price an epoch of `market` settles at: the posted price, or for a Robbins–Monro
-	/// market the average of the prices since its rule last restarted (clamped into the
-	/// bounds; the posted price before any step).
+	/// market the average of the prices posted since its sealed half began (or since the rule
+	/// last restarted, if later), clamped into the bounds; the posted price before any.
 	pub(crate) fn settlement_price(market_id: MarketId, market: &MarketOf<T>) -> FixedU128 {
 		if !matches!(market.params.step_rule, StepRule::RobbinsMonro { .. }) {
 			return market.price;
@@ -882,7 +899,7 @@ impl<T: Config> Pallet<T> {
 			&curve,
 			params.unit_fee,
 			params.fixed_fee,
-			stored.price,
+			Self::settlement_price(market, &stored),
 		);
 		Some(QuoteView {
 			allocation: quote.allocation,

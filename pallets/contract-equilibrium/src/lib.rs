@@ -7,16 +7,21 @@
 //! - Governance ([`Config::MarketAdminOrigin`]) creates markets and sets their
 //!   [`MarketParams`]: capacity, fees, price bounds, step rule, epoch length, tolerance, payee.
 //! - Anyone places an order with [`Pallet::submit_demand`]: a [`DemandCurve`] (the paper's
-//!   log-utility agent, evaluated by the chain at every price, or a quantity reported from
-//!   off-chain), a budget per epoch and a number of epochs. The budgets of all its epochs move
+//!   log-utility agent, evaluated by the chain at every price, a fixed quantity, or a line), a
+//!   budget per epoch and a number of epochs. The budgets of all its epochs move
 //!   into the pallet's escrow account; a storage deposit is held.
 //! - An order counts only as far as its budget pays for it, `g` included, and a declared
 //!   log-utility agent only where its allocation is worth its price and `g` (the paper's
 //!   participation decision). The chain keeps every order's contract at each price of a fixed
 //!   grid and their sums (the *book*, [`contract_equilibrium_primitives::book`]), so that pricing
 //!   and settling cost the same whether a market holds ten bids or a hundred thousand.
+//! - An agent that keeps its utility private (the paper's Algorithm 1) answers posted prices
+//!   with [`Pallet::report_demand`]: each report is a point of its demand curve, and its order
+//!   becomes the line through its last two points, so lagged reports cannot make the price
+//!   overshoot.
 //! - Every block, for every market, the pallet moves the price one step towards the clearing
-//!   price `μ*` of the book (where `S̃(μ*) = m`), by the market's [`StepRule`].
+//!   price `μ*` of the book (where `S̃(μ*) = m`), by the market's [`StepRule`] (a Robbins–Monro
+//!   rule, for noisy reports, remembers its state in [`StepMemories`]).
 //! - The book is sealed for the second half of every epoch: a change then takes effect from the
 //!   next epoch, so the price takes its last steps of an epoch on exactly the orders the epoch
 //!   settles, and every order that counted pays.

@@ -127,7 +127,7 @@ impl DemandCurve {
 	///   line through (`p₀`, `q₀`) at a lower price and demand fell between the two;
 	/// - the previous line's, when the report answers the same price, or a higher one at which
 	///   demand fell by less than [`MIN_CHORD_FALL`] (too little to measure a slope from: the
-	///   quantities are exact only to 10⁻¹⁸);
+	///   quantities are exact only to 10⁻¹⁸) — unless that slope is zero;
 	/// - otherwise (a first report, a price that fell, a demand that rose) the *probe* slope
 	///   `quantity/probe_width` rounded down: the line then falls to zero `probe_width` above the
 	///   price, so the report is, in effect, a limit order at its own price.
@@ -151,14 +151,16 @@ impl DemandCurve {
 		let chord = match *previous {
 			Self::Linear { quantity: previous_quantity, price: previous_price, slope } => {
 				let fall = previous_quantity.saturating_sub(quantity);
-				if price == previous_price || (price > previous_price && fall < MIN_CHORD_FALL) {
+				if price < previous_price || quantity > previous_quantity || slope.is_zero() {
+					// The price fell or demand rose (a shift, or noise), or there is no slope to
+					// keep: nothing measured applies; probe.
+					None
+				} else if price == previous_price || fall < MIN_CHORD_FALL {
 					// No new information, or a fall too small to measure a slope from: the
 					// previous line's slope, which was at least as steep at a lower price.
 					Some(slope)
-				} else if price > previous_price {
-					Some(div(fall, price.saturating_sub(previous_price), Rounding::Up))
 				} else {
-					None
+					Some(div(fall, price.saturating_sub(previous_price), Rounding::Up))
 				}
 			},
 			_ => None,

@@ -6,6 +6,10 @@ use scale_info::TypeInfo;
 use sp_arithmetic::traits::Zero;
 use sp_arithmetic::{FixedU128, Perbill};
 
+/// The smallest accepted `patience` of [`StepRule::RobbinsMonro`]: with fewer blocks a run of
+/// equal signs is too common to mean a demand shift, and restarts would keep the steps large.
+pub const MIN_PATIENCE: u32 = 4;
+
 /// The highest accepted price ceiling, in tokens per unit: 10⁹.
 pub const MAX_PRICE: FixedU128 = FixedU128::from_u32(1_000_000_000);
 
@@ -48,14 +52,15 @@ pub enum StepRule {
 	},
 	/// Stochastic approximation for noisy reports (Robbins–Monro, with Kesten's acceleration):
 	/// `μ ← clamp(μ + η_k·(S(μ) − m))` with `η_k = eta/(offset + k)^exponent`, where `k` counts
-	/// the times the excess demand changed sign since the rule last restarted.
+	/// the times the excess demand changed sign since the rule last restarted. Like dual ascent,
+	/// the step is cut to `1/L` where the book is steep, so it never crosses the book's root.
 	///
 	/// The step sizes shrink to zero but add up to infinity (`½ < exponent ≤ 1`), which averages
 	/// the noise out: the price converges for *any* `eta`, whatever the reports' lag. The rule
 	/// restarts (`k = 0`) when governance changes the market and when the excess keeps one sign
-	/// for `patience` blocks in a row (demand has shifted). The market settles at an average of
-	/// the prices since the restart in which later prices weigh more (polynomial-decay averaging,
-	/// [`crate::StepMemory`]), whose mean-square error falls like `1/t`; see `docs/mechanism.md`.
+	/// for `patience` blocks in a row, plus `2·⌊log₂(1 + k)⌋` (demand has shifted). An epoch
+	/// settles at an average of the prices of its sealed half, later prices weighing more
+	/// (polynomial-decay averaging, [`crate::StepMemory`]); see `docs/mechanism.md`.
 	RobbinsMonro {
 		/// `η₀`, in (tokens per unit) per unit of excess demand; must be positive.
 		eta: FixedU128,
@@ -63,7 +68,8 @@ pub enum StepRule {
 		offset: u32,
 		/// `a`, with `½ < a ≤ 1`: how fast the step shrinks.
 		exponent: Perbill,
-		/// Blocks of excess demand of one sign after which the rule restarts (`≥ 1`).
+		/// Blocks of excess demand of one sign after which the rule restarts (`≥ 4`); the
+		/// threshold grows by `2·⌊log₂(1 + k)⌋` as sign changes accumulate.
 		patience: u32,
 	},
 }
@@ -147,7 +153,7 @@ impl<AccountId> MarketParams<AccountId> {
 			},
 			StepRule::RobbinsMonro { eta, offset, exponent, patience }
 				if eta.is_zero()
-					|| offset == 0 || patience == 0
+					|| offset == 0 || patience < MIN_PATIENCE
 					|| exponent <= Perbill::from_percent(50) =>
 			{
 				Err(ParamsError::InvalidStepRule)
@@ -234,6 +240,8 @@ pub(crate) mod tests {
 			(robbins_monro(50, 1, 8), false),
 			(robbins_monro(75, 0, 8), false),
 			(robbins_monro(75, 1, 0), false),
+			(robbins_monro(75, 1, 3), false),
+			(robbins_monro(75, 1, 4), true),
 		] {
 			let mut params = good.clone();
 			params.step_rule = rule;

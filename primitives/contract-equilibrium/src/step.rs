@@ -140,6 +140,7 @@ pub fn next_price_remembering<D: Demand, AccountId>(
 			}
 		},
 		StepRule::RobbinsMonro { eta, offset, exponent, patience } => robbins_monro_target(
+			curves,
 			params,
 			price,
 			snapshot.demand,
@@ -169,12 +170,19 @@ pub fn next_price_remembering<D: Demand, AccountId>(
 	}
 }
 
-/// The Robbins–Monro target `μ + η_k·(S − m)`, `η_k = η₀/(t₀ + k)^a`, after counting this
-/// block's sign of the excess into `memory` (Kesten: `k` advances only when the sign changes;
-/// a run of `patience` blocks of one sign restarts the rule).
+/// The Robbins–Monro target: dual ascent's step ([`dual_ascent_target`]: `μ + η·(S − m)`
+/// with `η` cut to `1/L` where the book is steep, so it never crosses the book's root) with the
+/// shrinking size `η_k = η₀/(t₀ + k)^a`, after counting this block's sign of the excess into
+/// `memory`.
+///
+/// `k` advances only when the sign changes (Kesten). A run of one sign restarts the rule once
+/// it lasts `patience + 2·⌊log₂(1 + k)⌋` blocks: a demand shift is followed quickly, while under
+/// noise — where a run of `r` equal signs turns up about every `2^r` blocks — the threshold
+/// grows with `k` fast enough that, almost surely, restarts stop (the `2^{−2 log₂ k}` terms sum).
 #[allow(clippy::too_many_arguments)]
-fn robbins_monro_target(
-	params: &MarketParams<impl Sized>,
+fn robbins_monro_target<D: Demand, AccountId>(
+	curves: &[D],
+	params: &MarketParams<AccountId>,
 	price: FixedU128,
 	demand: FixedU128,
 	memory: &mut StepMemory,
@@ -196,7 +204,8 @@ fn robbins_monro_target(
 			None => memory.same_sign_blocks = 1,
 		}
 		memory.excess_demand_last = Some(excess_demand);
-		if memory.same_sign_blocks >= patience && memory.sign_changes > 0 {
+		let growth = memory.sign_changes.saturating_add(1).ilog2().saturating_mul(2);
+		if memory.sign_changes > 0 && memory.same_sign_blocks >= patience.saturating_add(growth) {
 			// Demand has shifted: the shrunken steps would take too long to follow it.
 			memory.sign_changes = 0;
 			memory.same_sign_blocks = 0;
@@ -209,13 +218,7 @@ fn robbins_monro_target(
 		FixedU128::saturating_from_integer(offset.saturating_add(memory.sign_changes)),
 		exponent,
 	);
-	let step_size = div(eta, shrink, Rounding::Down);
-	let change = mul(step_size, abs_diff(demand, params.capacity), Rounding::Down);
-	if demand >= params.capacity {
-		price.saturating_add(change)
-	} else {
-		price.saturating_sub(change)
-	}
+	dual_ascent_target(curves, params, price, demand, div(eta, shrink, Rounding::Down))
 }
 
 /// The step size dual ascent uses: `min(eta, 1/L)` (just `eta` when no agent responds to the
@@ -539,6 +542,18 @@ mod tests {
 		lines: bool,
 		blocks: usize,
 	) -> alloc::vec::Vec<FixedU128> {
+		mixed_path(&[], agents, params, lag, lines, blocks)
+	}
+
+	/// As [`reported_path`], with `declared` curves in the book beside the reports.
+	fn mixed_path(
+		declared: &[DemandCurve],
+		agents: &[DemandCurve],
+		params: &MarketParams<u64>,
+		lag: usize,
+		lines: bool,
+		blocks: usize,
+	) -> alloc::vec::Vec<FixedU128> {
 		let grid = crate::PriceGrid::of(params);
 		let mut prices = alloc::vec![params.price_floor];
 		let mut book: alloc::vec::Vec<Option<DemandCurve>> = alloc::vec![None; agents.len()];
@@ -556,7 +571,8 @@ mod tests {
 					});
 				}
 			}
-			let curves: alloc::vec::Vec<DemandCurve> = book.iter().flatten().copied().collect();
+			let curves: alloc::vec::Vec<DemandCurve> =
+				declared.iter().chain(book.iter().flatten()).copied().collect();
 			let last = prices[block.saturating_sub(1)];
 			let step = next_price_remembering(&curves, params, last, &mut memory);
 			prices.push(step.price);
@@ -611,6 +627,32 @@ mod tests {
 				let blocks = path.iter().position(|price| abs_diff(*price, target) <= fixed(1e-9));
 				assert!(blocks.is_some(), "{rule:?}, lag {lag}: ended at {:?}", path.last());
 				std::println!("{rule:?} lag {lag}: {blocks:?} blocks");
+			}
+		}
+	}
+
+	#[test]
+	fn a_mixed_market_keeps_both_guarantees() {
+		// Half the agents declare their curves, half report with a lag: the price still climbs
+		// to the μ* of all of them without crossing it, for any η.
+		let agents = paper_agents(20, 11);
+		let (declared, reporting) = agents.split_at(10);
+		for rule in [newton_rule(), StepRule::DualAscent { eta: fixed(1e6) }] {
+			for lag in 1..=2 {
+				let mut params = paper_market(rule);
+				params.capacity = FixedU128::from_u32(50);
+				let target = clearing_price(&agents, &params);
+				let path = mixed_path(declared, reporting, &params, lag, true, 400);
+				for pair in path.windows(2) {
+					assert!(
+						pair[0] <= pair[1] && pair[1] <= target,
+						"{rule:?}, lag {lag}: {pair:?}"
+					);
+				}
+				assert!(
+					abs_diff(*path.last().unwrap(), target) <= fixed(1e-9),
+					"{rule:?}, lag {lag}"
+				);
 			}
 		}
 	}

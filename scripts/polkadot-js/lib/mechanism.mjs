@@ -107,10 +107,10 @@ export function curveSteepestSlopeFrom(curve, unitFee, floor) {
  * `widthAbove(grid, price)`: how far the next grid price lies above `price`). A line through
  * (price, quantity) whose slope is
  * - the previous line's, when the report answers the same price, or a higher one at which demand
- *   fell by less than 10⁻¹² (MIN_CHORD_FALL);
+ *   fell by less than 10⁻¹² (MIN_CHORD_FALL), unless that slope is zero;
  * - the chord's, ⌈(q₀ − quantity)/(price − p₀)⌉, when the previous curve is a line through
  *   (p₀, q₀) with p₀ < price;
- * - otherwise (a first report, a price that fell, a demand that rose) the probe slope
+ * - otherwise (a first report, a price that fell, a demand that rose, no slope) the probe slope
  *   ⌊quantity/probeWidth⌋ (10¹² when the width is zero);
  * at most 10¹² (MAX_SLOPE), and 10¹² rather than zero for a positive quantity.
  */
@@ -118,8 +118,9 @@ export function afterReport(previous, quantity, price, probeWidth) {
   let chord = null;
   if (previous.kind === 'Linear') {
     const fall = satSub(previous.quantity, quantity);
-    if (price === previous.price || (price > previous.price && fall < MIN_CHORD_FALL)) chord = previous.slope;
-    else if (price > previous.price) chord = satDiv(fall, price - previous.price, 'up');
+    if (price < previous.price || quantity > previous.quantity || previous.slope === 0n) chord = null;
+    else if (price === previous.price || fall < MIN_CHORD_FALL) chord = previous.slope;
+    else chord = satDiv(fall, price - previous.price, 'up');
   }
   const probe = () => (probeWidth === 0n ? MAX_SLOPE : satDiv(quantity, probeWidth, 'down'));
   let slope = min(chord ?? probe(), MAX_SLOPE);
