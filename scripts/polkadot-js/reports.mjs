@@ -59,7 +59,7 @@ import * as replica from './lib/mechanism.mjs';
 import * as book from './lib/book.mjs';
 import { describeParams, encodeCurve, encodeParams, readBids } from './lib/market.mjs';
 import { drawPaperAgents } from './lib/agents.mjs';
-import { defaultNodeBinary, startNode } from './lib/node.mjs';
+import { NodeGuard, defaultNodeBinary, startNode } from './lib/node.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Options and constants.
@@ -145,41 +145,7 @@ function ensure(ok, what, detail) {
 
 let node = null;
 let api = null;
-let stopping = null;
-let interrupted = null;
-/** Closes the connection (at most 3 s), then stops the node (SIGTERM, SIGKILL after 10 s). */
-async function shutdown() {
-  stopping ??= (async () => {
-    if (api) await Promise.race([api.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 3_000))]);
-    if (node) {
-      const result = await node.stop();
-      say(`node stopped (pid ${node.pid}, ${result?.signal ?? `exit ${result?.code}`})`);
-    }
-  })();
-  return stopping;
-}
-/** Stops the node and exits with `code` (signals, the time limit, unexpected errors). */
-function interrupt(reason, code) {
-  if (interrupted) return;
-  interrupted = reason;
-  console.error(`\n${reason}: stopping the node`);
-  shutdown().finally(() => {
-    if (node) say(`the node's log is kept at ${node.logFile}`);
-    process.exit(code);
-  });
-}
-// The last resort: whatever ends this process, the node goes with it.
-process.on('exit', () => {
-  node?.killNow();
-  try { node?.removeTmpDir(); } catch { /* best effort */ }
-});
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => interrupt(signal, 130));
-process.on('unhandledRejection', (error) => {
-  if (stopping) return;
-  console.error(`error: ${error?.stack ?? error}`);
-  interrupt('unexpected error', 1);
-});
-const timeLimit = setTimeout(() => interrupt(`the time limit of ${TIME_LIMIT_S} s was reached`, 1), TIME_LIMIT_S * 1000);
+const guard = new NodeGuard({ timeLimitS: TIME_LIMIT_S, say });
 
 // ---------------------------------------------------------------------------------------------
 // Formatting.
@@ -292,12 +258,12 @@ async function main() {
   const mode = QUANTITIES ? 'fixed quantities, re-submitted every block (--quantities)' : 'report_demand every block: lines through the last two reports';
   say(`contract-equilibrium private reports — seed ${SEED} (reproduce with --seed ${SEED}), ${mode}, ${BLOCKS} blocks, time limit ${TIME_LIMIT_S} s`);
   try {
-    node = await startNode({ binary: options.node, sealing: 'manual' });
+    node = guard.node = await startNode({ binary: options.node, sealing: 'manual' });
   } catch (error) {
     throw new Fatal(error.message);
   }
   say(`node ${options.node} (pid ${node.pid}) on ${node.url}, --sealing manual, log ${node.logFile}`);
-  api = await connect(node.url);
+  api = guard.api = await connect(node.url);
   say(`connected: ${await api.rpc.system.chain()}, spec ${api.runtimeVersion.specName} v${api.runtimeVersion.specVersion} [${seconds()} s]`);
   ensure(api.tx.contractEquilibrium.reportDemand !== undefined, 'the runtime has contractEquilibrium.reportDemand',
     'rebuild the node: this runtime predates private reports');
@@ -535,14 +501,13 @@ try {
   conclude();
   exitCode = checks.every((c) => c.ok) ? 0 : 1;
 } catch (error) {
-  if (interrupted) await new Promise(() => {}); // interrupt() reports, stops the node and exits
+  if (guard.interrupted) await new Promise(() => {}); // the guard reports, stops the node and exits
   if (!(error instanceof Fatal)) check(false, 'the run went to the end', error.stack ?? String(error));
   else say(`stopped: ${error.message}`);
   if (node) say(`node log (last lines):\n${node.tail(15)}`);
   exitCode = 1;
 } finally {
-  clearTimeout(timeLimit);
-  await shutdown();
+  await guard.shutdown();
 }
 if (node && exitCode === 0) node.removeLog();
 else if (node) say(`the node's log is kept at ${node.logFile}`);

@@ -151,7 +151,7 @@ import {
 import { MARKET_ADMIN_ORIGIN, MARKET_ADMIN_TRACK, enactmentTaskId, referendumPhase, setParamsProposal, trackInfo, voteTx } from './lib/governance.mjs';
 import { agentFloats, drawPaperAgents } from './lib/agents.mjs';
 import { delayedBound, griddedCurve, monotoneBound } from './lib/bounds.mjs';
-import { defaultNodeBinary, startNode } from './lib/node.mjs';
+import { NodeGuard, defaultNodeBinary, startNode } from './lib/node.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Options and constants.
@@ -234,44 +234,7 @@ function ensure(ok, what, detail) {
 
 let node = null;
 let api = null;
-let stopping = null;
-let interrupted = null; // the signal or time limit that stopped the run
-/**
- * Closes the connection first (at most 3 s; otherwise the provider keeps reconnecting to the
- * stopping node), then stops the node (SIGTERM, then SIGKILL after 10 s).
- */
-async function shutdown() {
-  stopping ??= (async () => {
-    if (api) await Promise.race([api.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 3_000))]);
-    if (node) {
-      const result = await node.stop();
-      say(`node stopped (pid ${node.pid}, ${result?.signal ?? `exit ${result?.code}`})`);
-    }
-  })();
-  return stopping;
-}
-function interrupt(reason, code) {
-  if (interrupted) return;
-  interrupted = reason;
-  console.error(`\n${reason}: stopping the node`);
-  shutdown().finally(() => {
-    if (node) say(`the node's log is kept at ${node.logFile}`);
-    process.exit(code);
-  });
-}
-// The last resort: whatever ends this process, the node goes with it.
-process.on('exit', () => {
-  node?.killNow();
-  try { node?.removeTmpDir(); } catch { /* best effort */ }
-});
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => interrupt(signal, 130));
-// Requests cut off by the shutdown reject; anything else unexpected ends the run (and the node).
-process.on('unhandledRejection', (error) => {
-  if (stopping) return;
-  console.error(`error: ${error?.stack ?? error}`);
-  interrupt('unexpected error', 1);
-});
-const timeLimit = setTimeout(() => interrupt(`the time limit of ${TIME_LIMIT_S} s was reached`, 1), TIME_LIMIT_S * 1000);
+const guard = new NodeGuard({ timeLimitS: TIME_LIMIT_S, say });
 
 // ---------------------------------------------------------------------------------------------
 // Formatting.
@@ -1185,12 +1148,12 @@ const summary = {};
 async function main() {
   say(`contract-equilibrium scenario — seed ${SEED} (reproduce with --seed ${SEED}), time limit ${TIME_LIMIT_S} s`);
   try {
-    node = await startNode({ binary: options.node, sealing: 'manual' });
+    node = guard.node = await startNode({ binary: options.node, sealing: 'manual' });
   } catch (error) {
     throw new Fatal(error.message);
   }
   say(`node ${options.node} (pid ${node.pid}) on ${node.url}, --sealing manual, log ${node.logFile}`);
-  api = await connect(node.url);
+  api = guard.api = await connect(node.url);
   say(`connected: ${await api.rpc.system.chain()}, spec ${api.runtimeVersion.specName} v${api.runtimeVersion.specVersion} [${seconds()} s]`);
 
   // Agents and accounts.
@@ -1780,14 +1743,13 @@ try {
   await main();
   exitCode = checks.every((c) => c.ok) ? 0 : 1;
 } catch (error) {
-  if (interrupted) await new Promise(() => {}); // interrupt() reports, stops the node and exits
+  if (guard.interrupted) await new Promise(() => {}); // the guard reports, stops the node and exits
   if (!(error instanceof Fatal)) check(false, 'the scenario ran to the end', error.stack ?? String(error));
   else say(`stopped: ${error.message}`);
   if (node) say(`node log (last lines):\n${node.tail(15)}`);
   exitCode = 1;
 } finally {
-  clearTimeout(timeLimit);
-  await shutdown();
+  await guard.shutdown();
 }
 if (node && exitCode === 0) node.removeLog();
 else if (node) say(`the node's log is kept at ${node.logFile}`);

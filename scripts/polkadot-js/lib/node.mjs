@@ -124,3 +124,59 @@ export async function startNode({ binary = defaultNodeBinary(), sealing = 'manua
   await node.stop();
   throw new Error(`the node did not serve RPC within ${startTimeoutMs / 1000} s:\n${node.tail()}`);
 }
+
+/**
+ * Keeps a script's throw-away node and its API connection, and stops the node whatever ends the
+ * run: `shutdown()` at a normal end; SIGINT, SIGTERM or SIGHUP (exit 130); an unexpected
+ * rejection or the time limit (exit 1); and, as a last resort, the process's exit (the node is
+ * killed at once). Set `guard.node` and `guard.api` as soon as they exist.
+ */
+export class NodeGuard {
+  /** `say` prints a line of the script's output; `timeLimitS` bounds the whole run. */
+  constructor({ timeLimitS, say }) {
+    this.node = null;
+    this.api = null;
+    this.stopping = null;
+    this.interrupted = null; // the signal or time limit that stopped the run
+    this.say = say;
+    process.on('exit', () => {
+      this.node?.killNow();
+      try { this.node?.removeTmpDir(); } catch { /* best effort */ }
+    });
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => this.interrupt(signal, 130));
+    // Requests cut off by the shutdown reject; anything else unexpected ends the run (and the node).
+    process.on('unhandledRejection', (error) => {
+      if (this.stopping) return;
+      console.error(`error: ${error?.stack ?? error}`);
+      this.interrupt('unexpected error', 1);
+    });
+    this.timer = setTimeout(() => this.interrupt(`the time limit of ${timeLimitS} s was reached`, 1), timeLimitS * 1000);
+  }
+
+  /**
+   * Closes the connection first (at most 3 s; otherwise the provider keeps reconnecting to the
+   * stopping node), then stops the node (SIGTERM, then SIGKILL after 10 s).
+   */
+  async shutdown() {
+    clearTimeout(this.timer);
+    this.stopping ??= (async () => {
+      if (this.api) await Promise.race([this.api.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 3_000))]);
+      if (this.node) {
+        const result = await this.node.stop();
+        this.say(`node stopped (pid ${this.node.pid}, ${result?.signal ?? `exit ${result?.code}`})`);
+      }
+    })();
+    return this.stopping;
+  }
+
+  /** Stops the node and exits with `code` (signals, the time limit, unexpected errors). */
+  interrupt(reason, code) {
+    if (this.interrupted) return;
+    this.interrupted = reason;
+    console.error(`\n${reason}: stopping the node`);
+    this.shutdown().finally(() => {
+      if (this.node) this.say(`the node's log is kept at ${this.node.logFile}`);
+      process.exit(code);
+    });
+  }
+}
