@@ -184,6 +184,18 @@ fn bid_with_epochs_to_settle<T: Config>(market: MarketId, who: &T::AccountId, se
 	});
 }
 
+/// A market of `n` bids priced above its equilibrium: near the ceiling, where budgets leave
+/// every bid a sliver of demand, with ten units of capacity per bid, so that supply exceeds
+/// demand whatever `n` is and the Newton–secant step takes its two-evaluation branch.
+fn market_above_equilibrium<T: Config>(n: u32) -> (MarketId, MarketOf<T>) {
+	let market_id = new_market::<T>();
+	fill_book::<T>(market_id, n);
+	let mut market = Markets::<T>::get(market_id).expect("created");
+	market.price = FixedU128::from_u32(999);
+	market.params.capacity = FixedU128::from_u32(n.saturating_mul(10));
+	(market_id, market)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -372,14 +384,7 @@ mod benchmarks {
 	/// the book's demand (the costlier rule: it evaluates demand twice), writing the market.
 	#[benchmark]
 	fn step_price(n: Linear<10, MAX_BIDS>) {
-		let market_id = new_market::<T>();
-		fill_book::<T>(market_id, n);
-		// Start above μ* (near the ceiling, where budgets leave every bid a sliver of demand) so
-		// that the step takes the two-evaluation Newton–secant branch.
-		let mut market = Markets::<T>::get(market_id).expect("created");
-		market.price = FixedU128::from_u32(999);
-		// Ten units per bid: supply exceeds demand at the start whatever `n` is.
-		market.params.capacity = FixedU128::from_u32(n.saturating_mul(10));
+		let (market_id, mut market) = market_above_equilibrium::<T>(n);
 
 		#[block]
 		{
@@ -395,11 +400,7 @@ mod benchmarks {
 	/// and writing what the rule remembers.
 	#[benchmark]
 	fn step_price_remembering(n: Linear<10, MAX_BIDS>) {
-		let market_id = new_market::<T>();
-		fill_book::<T>(market_id, n);
-		let mut market = Markets::<T>::get(market_id).expect("created");
-		market.price = FixedU128::from_u32(999);
-		market.params.capacity = FixedU128::from_u32(n.saturating_mul(10));
+		let (market_id, mut market) = market_above_equilibrium::<T>(n);
 		// An exponent whose binary digits run long: the most square roots `pow_fraction` takes.
 		market.params.step_rule = StepRule::RobbinsMonro {
 			eta: FixedU128::from_rational(1, 100),
