@@ -313,6 +313,34 @@ mod tests {
 	}
 
 	#[test]
+	fn a_report_whose_demand_rose_or_that_has_no_slope_probes() {
+		let width = fixed(0.1);
+		// Demand rose at a higher price (a shift, or noise): no chord applies, the line probes.
+		let previous =
+			DemandCurve::Linear { quantity: fixed(1.0), price: fixed(1.0), slope: fixed(3.0) };
+		assert_eq!(
+			DemandCurve::after_report(&previous, fixed(2.0), fixed(2.0), width),
+			DemandCurve::Linear { quantity: fixed(2.0), price: fixed(2.0), slope: fixed(20.0) }
+		);
+		// After a zero report there is no slope to keep: a positive report probes rather than
+		// becoming a line so steep that the book drops it.
+		let zero = DemandCurve::Linear {
+			quantity: FixedU128::zero(),
+			price: fixed(1.0),
+			slope: FixedU128::zero(),
+		};
+		assert_eq!(
+			DemandCurve::after_report(&zero, fixed(2.0), fixed(2.0), width),
+			DemandCurve::Linear { quantity: fixed(2.0), price: fixed(2.0), slope: fixed(20.0) }
+		);
+		// A fall at a higher price measures the chord, rounded steeper.
+		assert_eq!(
+			DemandCurve::after_report(&previous, fixed(0.5), fixed(2.0), width),
+			DemandCurve::Linear { quantity: fixed(0.5), price: fixed(2.0), slope: fixed(0.5) }
+		);
+	}
+
+	#[test]
 	fn validation_names_the_bad_parameter() {
 		assert_eq!(agent(0.0, 1.0).validate(), Err(CurveError::AlphaOutOfRange));
 		assert_eq!(agent(2e6, 1.0).validate(), Err(CurveError::AlphaOutOfRange));
