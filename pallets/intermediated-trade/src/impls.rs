@@ -4,10 +4,11 @@ use crate::{pallet::*, types::*, BalanceOf, RepoLegOf, RoundOf, WeightInfo};
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
+	defensive,
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, MutateHold},
-		tokens::{Fortitude, Precision, Preservation, Restriction},
+		tokens::{DepositConsequence, Fortitude, Precision, Preservation, Provenance, Restriction},
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -328,9 +329,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Moves `amount` held from `from` for `reason` to `to`'s free balance. If `to` cannot
-	/// receive it (its account was reaped and `amount` is below the existential deposit), the
-	/// amount stays held and is returned as not paid.
+	/// Moves `amount` held from `from` for `reason` to `to`'s free balance and returns what was
+	/// paid. The pallet's own hold moves with [`Fortitude::Force`]: a lock or freeze on `from`
+	/// (which also covers held funds) cannot stop it. The one expected way to pay nothing is a
+	/// recipient that cannot receive `amount` (its account was reaped and `amount` is below the
+	/// existential deposit); any other failure is a defensive error.
 	fn pay_from_hold(
 		reason: HoldReason,
 		from: &T::AccountId,
@@ -340,18 +343,22 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return amount;
 		}
+		if T::Currency::can_deposit(to, amount, Provenance::Extant) != DepositConsequence::Success {
+			log::warn!(target: LOG_TARGET, "a recipient cannot receive {amount:?}: not paid");
+			return Zero::zero();
+		}
 		match T::Currency::transfer_on_hold(
 			&reason.into(),
 			from,
 			to,
 			amount,
-			Precision::BestEffort,
+			Precision::Exact,
 			Restriction::Free,
-			Fortitude::Polite,
+			Fortitude::Force,
 		) {
 			Ok(paid) => paid,
 			Err(error) => {
-				log::warn!(target: LOG_TARGET, "payment from hold failed: {error:?}");
+				defensive!("a payment out of the pallet's own hold failed", error);
 				Zero::zero()
 			},
 		}

@@ -861,3 +861,63 @@ mod properties {
 		}
 	}
 }
+
+/// Locks every token of `who`, as a conviction-voting delegation of its whole balance would
+/// (a lock also freezes held funds).
+fn lock_everything(who: AccountId) {
+	use frame_support::traits::{LockableCurrency, WithdrawReasons};
+	<Balances as LockableCurrency<AccountId>>::set_lock(
+		*b"walkaway",
+		&who,
+		Balance::MAX,
+		WithdrawReasons::all(),
+	);
+}
+
+#[test]
+fn rm_cannot_lock_its_way_out_of_the_interest() {
+	build_and_execute(|| {
+		// RM accepts (its interest is held), then locks everything before the round settles.
+		let id = drive_to(Some(Phase::DealerOffer));
+		lock_everything(RM);
+		let t = example_terms();
+		assert_ok!(IntermediatedTrade::offer(
+			RuntimeOrigin::signed(BD_RM),
+			id,
+			t.quantity,
+			t.bd_rate
+		));
+		assert_ok!(IntermediatedTrade::accept(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			t.quantity,
+			t.bd_rate
+		));
+		// Every leg is paid in full, and the event says what was actually paid.
+		let quarter = UNIT / 4;
+		assert_eq!(free(MM), ENDOWMENT + 25 * quarter);
+		assert_eq!(free(BD_MM), ENDOWMENT + 25 * quarter);
+		assert_eq!(free(BD_RM), ENDOWMENT + 25 * quarter);
+		assert_eq!(free(RM), ENDOWMENT - 75 * quarter);
+		let Some(Event::RoundSettled { payments, .. }) = events().last().cloned() else {
+			panic!("settled")
+		};
+		assert_eq!(payments.rm_paid, 75 * quarter);
+		assert_eq!(payments.mm_received, 25 * quarter);
+	});
+}
+
+#[test]
+fn a_deviating_dealer_cannot_lock_its_forfeit_into_a_burn() {
+	build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let id = drive_to(Some(Phase::MmOffer));
+		lock_everything(BD_MM);
+		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
+		run_to_block(deadline + 1);
+		assert_eq!(phase(id), None);
+		// The other three receive BDmm's deposit; nothing was burned.
+		assert_slashed(BD_MM);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
