@@ -12,8 +12,13 @@
 //!   positive volume (`H ≥ A`).
 //!
 //! Then `r_rm = S⁻¹(Q*)`, `r_mm = D⁻¹(Q*)` and `r_bd = (r_rm + r_mm)/2`. `Q*` is rounded down,
-//! `r_mm` up and `r_rm` down (no client is asked to trade beyond its schedule), so the realised
-//! spread may fall short of the hurdle by at most 2·10⁻¹⁸.
+//! `r_mm` up and `r_rm` down (no client is asked to trade beyond its schedule). Rounding the
+//! rates could leave the realised spread a few units of 10⁻¹⁸ below a binding hurdle; `Q*` is
+//! then lowered until the spread meets the hurdle exactly, so `r_rm − r_mm ≥ H` always holds.
+//!
+//! [`max_joint_profit`] is what is at stake in a round: `A²·σ/4`, the most the dealers could
+//! earn together on any volume. No deviation by one side can gain more than that, which is why
+//! the pallet sizes the deposits with it.
 
 use crate::{
 	fixed::{mul, mul_div, signed},
@@ -85,6 +90,9 @@ pub enum NoTrade {
 	VolumeTooSmall,
 	/// An intermediate result overflowed; impossible for validated schedules.
 	Overflow,
+	/// What is at stake ([`max_joint_profit`]) exceeds the cap the round declared, so the
+	/// deposits would not cover it (checked by the pallet, not by [`select`]).
+	StakeAboveCap,
 }
 
 /// The contract's selection for MM's `supply`, RM's `demand` and the larger of the dealers'
@@ -116,10 +124,32 @@ pub fn select(
 	if quantity.is_zero() {
 		return Err(NoTrade::VolumeTooSmall);
 	}
-	let mm_rate = supply.inverse(quantity).ok_or(NoTrade::Overflow)?;
-	let rm_rate = demand.inverse(quantity).ok_or(NoTrade::Overflow)?;
-	if rm_rate < mm_rate {
-		return Err(NoTrade::VolumeTooSmall);
+	let (mut quantity, mut mm_rate, mut rm_rate) = (quantity, FixedU128::zero(), FixedU128::zero());
+	// Rounding the rates may cost the spread a few units of 10⁻¹⁸: lower Q until the hurdle is
+	// met exactly. Lowering Q by δ widens the spread by δ/σ, less two units of rounding; one
+	// correction suffices, the second pass only confirms it.
+	for _ in 0..3 {
+		mm_rate = supply.inverse(quantity).ok_or(NoTrade::Overflow)?;
+		rm_rate = demand.inverse(quantity).ok_or(NoTrade::Overflow)?;
+		let spread = rm_rate.saturating_sub(mm_rate);
+		if rm_rate < mm_rate {
+			return Err(NoTrade::VolumeTooSmall);
+		}
+		if spread >= hurdle {
+			break;
+		}
+		let deficit = hurdle
+			.saturating_sub(spread)
+			.checked_add(&FixedU128::from_inner(2))
+			.ok_or(NoTrade::Overflow)?;
+		let cut = mul(deficit, sigma, Rounding::Up)
+			.and_then(|cut| cut.checked_add(&FixedU128::from_inner(1)))
+			.ok_or(NoTrade::Overflow)?;
+		quantity =
+			quantity.checked_sub(&cut).filter(|q| !q.is_zero()).ok_or(NoTrade::VolumeTooSmall)?;
+	}
+	if rm_rate.saturating_sub(mm_rate) < hurdle {
+		return Err(NoTrade::HurdleNotMet);
 	}
 	let bd_rate = mul_div(
 		rm_rate.checked_add(&mm_rate).ok_or(NoTrade::Overflow)?,
@@ -129,6 +159,25 @@ pub fn select(
 	)
 	.ok_or(NoTrade::Overflow)?;
 	Ok(Terms { quantity, rm_rate, mm_rate, bd_rate })
+}
+
+/// What is at stake in a round: the largest joint profit the dealers could earn on any volume,
+/// `max_Q (S⁻¹(Q) − D⁻¹(Q))·Q = A²·σ/4`, in tokens, rounded up; zero when the schedules do not
+/// cross; `None` on overflow. It bounds what one side can gain by deviating once the schedules
+/// are known (trading off the contract at any volume, or walking away from it).
+pub fn max_joint_profit(supply: &SupplySchedule, demand: &DemandSchedule) -> Option<FixedU128> {
+	let widest = demand.choke_rate.saturating_sub(supply.reservation_rate);
+	if widest.is_zero() {
+		return Some(FixedU128::zero());
+	}
+	let sigma = mul_div(
+		demand.slope,
+		supply.slope,
+		demand.slope.checked_add(&supply.slope)?,
+		Rounding::Up,
+	)?;
+	let square = mul(widest, widest, Rounding::Up)?;
+	mul_div(square, sigma, FixedU128::saturating_from_integer(4u32), Rounding::Up)
 }
 
 /// The dealers' joint profit when both clients trade `quantity` on their schedules:
@@ -200,6 +249,33 @@ mod tests {
 		assert_eq!(select(&tiny, &demand, FixedU128::zero()), Err(NoTrade::VolumeTooSmall));
 	}
 
+	#[test]
+	fn the_spread_never_falls_below_a_binding_hurdle() {
+		// Thirds and sevenths make every rate inexact, so that rounding bites.
+		let mut binding = 0;
+		for s0 in 1..=30u128 {
+			for ss in 1..=6u128 {
+				for sd in 1..=6u128 {
+					for h in 1..=12u128 {
+						let supply =
+							SupplySchedule { reservation_rate: ratio(1, 7), slope: ratio(ss, 3) };
+						let demand =
+							DemandSchedule { choke_rate: ratio(s0, 3), slope: ratio(sd, 7) };
+						let hurdle = ratio(h, 9);
+						if let Ok(terms) = select(&supply, &demand, hurdle) {
+							binding += usize::from(terms.spread() < hurdle + ratio(1, 1_000_000));
+							assert!(
+								terms.spread() >= hurdle,
+								"{supply:?} {demand:?} {hurdle:?}: {terms:?}"
+							);
+						}
+					}
+				}
+			}
+		}
+		assert!(binding > 100, "only {binding} rounds with a binding hurdle");
+	}
+
 	/// Small schedules with rational parameters: rates up to 100, slopes in [0.01, 100].
 	fn schedules() -> impl Strategy<Value = (SupplySchedule, DemandSchedule, FixedU128)> {
 		(0u128..=10_000, 1u128..=10_000, 0u128..=10_000, 1u128..=10_000, 0u128..=10_000).prop_map(
@@ -241,8 +317,9 @@ mod tests {
 			}
 			// The terms: both clients trade Q* on their schedules, r_bd is the midpoint, the
 			// hurdle holds (up to rounding) and Q* is an uncoordinated equilibrium too.
-			let ulp = FixedU128::from_inner(2);
-			prop_assert!(terms.spread() + ulp >= hurdle);
+			prop_assert!(terms.spread() >= hurdle, "spread {:?} below the hurdle {:?}", terms.spread(), hurdle);
+			let stake = max_joint_profit(&supply, &demand).expect("no overflow");
+			prop_assert!(FixedI128::from_inner(stake.into_inner() as i128) >= best);
 			prop_assert!(terms.rm_rate >= terms.bd_rate && terms.bd_rate >= terms.mm_rate);
 			prop_assert!(terms.bd_rate.into_inner() * 2 + 1 >= terms.rm_rate.into_inner() + terms.mm_rate.into_inner());
 			let supplied = supply.supply_at(terms.mm_rate).unwrap();

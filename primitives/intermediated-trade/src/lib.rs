@@ -35,7 +35,7 @@ pub mod equilibria;
 pub mod fixed;
 pub mod schedule;
 
-pub use contract::{joint_profit, select, NoTrade, Terms};
+pub use contract::{joint_profit, max_joint_profit, select, NoTrade, Terms};
 pub use equilibria::{dealer_profits, inventory_free_upper_bound, DealerProfits};
 pub use schedule::{
 	ClientSchedule, DemandSchedule, Report, ScheduleError, SupplySchedule, MAX_RATE, MAX_SLOPE,
