@@ -84,7 +84,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("contract-equilibrium"),
 	impl_name: alloc::borrow::Cow::Borrowed("contract-equilibrium"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -178,7 +178,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// All migrations of the runtime, aside from the ones declared in the pallets.
 #[allow(unused_parens)]
-type Migrations = (pallet_contract_equilibrium::migrations::v2::MigrateV1ToV2<Runtime>,);
+type Migrations = (
+	pallet_contract_equilibrium::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_intermediated_trade::migrations::v1::MigrateV0ToV1<Runtime>,
+);
 
 /// Executive: handles dispatch to the various modules.
 pub type Executive = frame_executive::Executive<

@@ -17,8 +17,8 @@ use equilibrium_runtime::{
 		TracksInfo,
 	},
 	AccountId, Balance, Balances, BlockNumber, ContractEquilibrium, Executive, Header,
-	OriginCaller, Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig,
-	RuntimeOrigin, System, DAYS, SLOT_DURATION, UNIT,
+	IntermediatedTrade, OriginCaller, Referenda, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeGenesisConfig, RuntimeOrigin, System, DAYS, SLOT_DURATION, UNIT,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -536,5 +536,77 @@ fn the_market_storage_migrates_from_version_1_in_a_runtime_upgrade() {
 			alice.clone()
 		));
 		assert!(Bids::<Runtime>::get(0, &alice).is_none());
+	});
+}
+
+/// The runtime upgrade that brings version-0 intermediated-trade storage to version 1, run by
+/// `Executive` with every pre- and post-upgrade check and every pallet's invariants
+/// (`try_runtime_upgrade`): a round in progress under the old rules is cancelled and every
+/// hold it had is released.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn the_intermediated_trade_storage_migrates_from_version_0_in_a_runtime_upgrade() {
+	use frame_support::traits::{
+		fungible::{InspectHold, MutateHold},
+		GetStorageVersion, StorageVersion, UpgradeCheckSelect,
+	};
+	use pallet_intermediated_trade::{
+		migrations::v1::{v0, PhaseV0, RoundV0},
+		HoldReason, Rounds,
+	};
+	chain_from_preset("development").execute_with(|| {
+		next_block();
+		let [bd_rm, bd_mm, rm, mm] = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.map(account);
+		let before: Vec<Balance> =
+			[&bd_rm, &bd_mm, &rm, &mm].iter().map(|who| Balances::total_balance(who)).collect();
+		let round = RoundV0 {
+			rm_dealer: bd_rm.clone(),
+			mm_dealer: bd_mm.clone(),
+			rm: rm.clone(),
+			mm: mm.clone(),
+			phase: PhaseV0::DealerOffer,
+			deadline: 50,
+			dealer_deposit: 100 * UNIT,
+			round_deposit: UNIT,
+			rm_commitment: [1; 32],
+			mm_commitment: Some([2; 32]),
+			rm_report: None,
+			mm_report: None,
+			terms: None,
+			interest_held: 18 * UNIT,
+		};
+		for (who, reason, amount) in round.holds() {
+			assert_ok!(Balances::hold(&reason.into(), who, amount));
+		}
+		v0::Rounds::<Runtime>::insert(0, round);
+		v0::Deadlines::<Runtime>::put(frame_support::BoundedVec::truncate_from(vec![(0, 50)]));
+		pallet_intermediated_trade::NextRoundId::<Runtime>::put(1);
+		StorageVersion::new(0).put::<IntermediatedTrade>();
+
+		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("the upgrade checks pass");
+
+		assert_eq!(IntermediatedTrade::on_chain_storage_version(), StorageVersion::new(1));
+		assert_eq!(Rounds::<Runtime>::iter().count(), 0);
+		for (who, total) in [&bd_rm, &bd_mm, &rm, &mm].into_iter().zip(before) {
+			assert_eq!(Balances::total_balance(who), total);
+			for reason in [HoldReason::Deposit, HoldReason::RoundDeposit, HoldReason::Interest] {
+				assert_eq!(Balances::balance_on_hold(&reason.into(), who), 0);
+			}
+		}
+		// Rounds go on under the new rules.
+		assert_ok!(IntermediatedTrade::open_round(
+			signed(Sr25519Keyring::Alice),
+			bd_mm,
+			rm,
+			mm,
+			100 * UNIT
+		));
+		assert_eq!(pallet_intermediated_trade::NextRoundId::<Runtime>::get(), 2);
 	});
 }

@@ -3,16 +3,22 @@
 // as its four participants would from Polkadot.js:
 //
 //   1. funds four fresh accounts from Alice: BDrm, BDmm, RM and MM (1 000 EQ each);
-//   2. round 1, the worked example D(r) = r, S(r) = 10 − r: BDrm opens the round with its
-//      commitment blake2_256(SCALE((dealer, report, salt))) computed here exactly as the chain
-//      does, BDmm joins with its own; a stranger's reveal fails with WrongParty; both reveal; the
-//      contract's TradingInstructions must be Q* = 2.5, r_mm = 2.5, r_rm = 7.5, r_bd = 5; then
-//      the fixed sequence BDmm → MM offer/accept, BDrm → RM offer/accept, BDrm → BDmm
-//      offer/accept; checks the three RepoLegRecorded, RoundSettled's payments (RM 18.75 EQ; MM,
-//      BDmm and BDrm 6.25 EQ each) and every balance to the planck (fees from
-//      TransactionFeePaid), and that nothing stays held;
+//   2. round 1, the worked example D(r) = r, S(r) = 10 − r: BDrm opens the round with a stake
+//      cap of 50 EQ (each participant then holds BaseDeposit + 50 EQ), BDmm joins, both clients
+//      consent and both dealers commit with blake2_256(SCALE((domain, genesis hash, round,
+//      dealer, report, salt))) computed here exactly as the chain does; a stranger's reveal
+//      fails with WrongParty; both reveal; the contract's TradingInstructions must be Q* = 2.5,
+//      r_mm = 2.5, r_rm = 7.5, r_bd = 5 with a stake of 12.5 EQ, and every deposit comes down to
+//      BaseDeposit + 12.5 EQ; then the fixed sequence BDmm → MM offer/accept, BDrm → RM
+//      offer/accept, BDrm → BDmm offer/accept; checks the three RepoLegRecorded, RoundSettled's
+//      payments (RM 18.75 EQ; MM, BDmm and BDrm 6.25 EQ each) and every balance to the planck
+//      (fees from TransactionFeePaid), and that nothing stays held;
 //   3. round 2: BDmm reveals another report than the one it committed to; checks Deviated,
-//      RoundAborted { BadReveal } and that its 100 EQ deposit went to the other three.
+//      RoundAborted { BadReveal } and that its deposit went to the other side (BDrm and RM,
+//      half each), none of it to MM, its own client;
+//   4. round 3, lock and walk away: RM accepts (its interest is held), then locks its whole
+//      balance by delegating it in conviction voting; the round still settles and MM, BDmm and
+//      BDrm are paid in full, to the planck.
 //
 // Without --url it starts its own throw-away node (`--dev --tmp --sealing instant`, free ports:
 // one block per transaction) and always stops it. With --url it uses a running dev chain
@@ -20,7 +26,7 @@
 
 import { parseArgs } from 'node:util';
 import { randomAsU8a, blake2AsU8a } from '@polkadot/util-crypto';
-import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { DispatchFailed, connect, findEvent, keyPair, signAndWait } from './lib/chain.mjs';
 import { eqToPlanck, formatEq, formatFixed, toFixed } from './lib/fixed.mjs';
 import { defaultNodeBinary, startNode } from './lib/node.mjs';
@@ -83,9 +89,18 @@ const supply = (reservationRate, slope, hurdle = zero) => ({ schedule: { Supply:
 /** The report's type name in the metadata (the `report` argument of `reveal`). */
 const reportType = () => api.tx.intermediatedTrade.reveal.meta.args[1].type.toString();
 
-/** blake2_256(SCALE((dealer, report, salt))): the tuple's encoding is the concatenation. */
-function commitment(dealer, report, salt) {
+/** The commitments' domain tag (`COMMITMENT_DOMAIN`, 24 bytes encoded as they are). */
+const COMMITMENT_DOMAIN = stringToU8a('intermediated-trade/v1/c');
+
+/**
+ * blake2_256(SCALE((domain, genesis hash, round, dealer, report, salt))): the tuple's encoding
+ * is the concatenation of its fields' encodings.
+ */
+function commitment(round, dealer, report, salt) {
   const encoded = u8aConcat(
+    COMMITMENT_DOMAIN,
+    api.genesisHash.toU8a(),
+    api.createType('u32', round).toU8a(),
     api.createType('AccountId', dealer).toU8a(),
     api.createType(reportType(), report).toU8a(),
     salt,
@@ -136,8 +151,12 @@ async function main() {
   api = await connect(url);
   say(`connected: ${await api.rpc.system.chain()}, spec ${api.runtimeVersion.specName} v${api.runtimeVersion.specVersion} [${seconds()} s]`);
   const consts = api.consts.intermediatedTrade;
-  const dealerDeposit = consts.dealerDeposit.toBigInt();
-  say(`constants: dealer deposit ${formatEq(dealerDeposit)} EQ, round deposit ${formatEq(consts.roundDeposit.toBigInt())} EQ, windows join ${consts.joinWindow} / reveal ${consts.revealWindow} / step ${consts.stepWindow} blocks`);
+  const baseDeposit = consts.baseDeposit.toBigInt();
+  const stakeCap = eqToPlanck('50');
+  const capDeposit = baseDeposit + stakeCap;
+  const stake = eqToPlanck('12.5');
+  const termsDeposit = baseDeposit + stake;
+  say(`constants: base deposit ${formatEq(baseDeposit)} EQ, round deposit ${formatEq(consts.roundDeposit.toBigInt())} EQ, windows join ${consts.joinWindow} / commit ${consts.commitWindow} / reveal ${consts.revealWindow} / step ${consts.stepWindow} blocks, ${consts.maxRoundsPerAccount} rounds per account`);
 
   // Fresh participants (a run on a persistent chain gets fresh ones each time).
   const tag = Date.now().toString(36);
@@ -153,6 +172,8 @@ async function main() {
     await send(api.tx.balances.transferKeepAlive(pair.address, FUNDING), alice, `fund ${name}`);
     say(`  ${name.padEnd(4)} ${pair.address}  ${formatEq(FUNDING)} EQ`);
   }
+  // Block 1 stored its parent's hash: from then on BlockHash(0) is the genesis hash.
+  check((await api.query.system.blockHash(0)).eq(api.genesisHash), 'the chain\'s BlockHash(0) is the genesis hash the commitments bind (block 1 and later)');
   const start = {};
   for (const [name, pair] of Object.entries(parties)) start[name] = await free(pair);
 
@@ -164,12 +185,25 @@ async function main() {
   const mmSalt = randomAsU8a(32);
   const it = api.tx.intermediatedTrade;
 
-  const opened = await send(it.openRound(bdmm.address, rm.address, mm.address, commitment(bdrm.address, rmReport, rmSalt)), bdrm, 'open_round');
-  const round = event(opened, 'RoundOpened').data.round.toNumber();
-  say(`  BDrm opened round ${round} with commitment ${u8aToHex(commitment(bdrm.address, rmReport, rmSalt)).slice(0, 18)}…`);
-  check((await heldByPallet(bdrm)) === dealerDeposit + consts.roundDeposit.toBigInt(), 'BDrm holds its dealer deposit and the round deposit');
-  await send(it.joinRound(round, commitment(bdmm.address, mmReport, mmSalt)), bdmm, 'join_round');
-  say('  BDmm joined and committed');
+  /** Opens a round and binds all four: BDmm joins, both dealers commit, both clients consent. */
+  async function openAndBind(rmSaltN, mmSaltN, mmCommitted = mmReport) {
+    const opened = await send(it.openRound(bdmm.address, rm.address, mm.address, stakeCap), bdrm, 'open_round');
+    const id = event(opened, 'RoundOpened').data.round.toNumber();
+    await send(it.joinRound(id), bdmm, 'join_round');
+    await send(it.commit(id, commitment(id, bdrm.address, rmReport, rmSaltN)), bdrm, 'BDrm commit');
+    await send(it.commit(id, commitment(id, bdmm.address, mmCommitted, mmSaltN)), bdmm, 'BDmm commit');
+    await send(it.consent(id), rm, 'RM consent');
+    const last = await send(it.consent(id), mm, 'MM consent');
+    check(event(last, 'RevealsOpened') !== undefined, `round ${id}: all four bound, reveals open`);
+    return id;
+  }
+
+  const round = await openAndBind(rmSalt, mmSalt);
+  say(`  BDrm opened round ${round} (stake cap ${formatEq(stakeCap)} EQ), BDmm joined, both committed (${u8aToHex(commitment(round, bdrm.address, rmReport, rmSalt)).slice(0, 18)}…), RM and MM consented`);
+  for (const [name, pair] of Object.entries(parties)) {
+    const extra = name === 'BDrm' ? consts.roundDeposit.toBigInt() : 0n;
+    check((await heldByPallet(pair)) === capDeposit + extra, `${name} holds BaseDeposit + stake cap = ${formatEq(capDeposit)} EQ${extra ? ' and the round deposit' : ''}`);
+  }
   await expectFailure(it.reveal(round, rmReport, rmSalt), stranger, 'a stranger\'s reveal', 'IntermediatedTrade.WrongParty');
   await send(it.reveal(round, rmReport, rmSalt), bdrm, 'BDrm reveal');
   const revealed = await send(it.reveal(round, mmReport, mmSalt), bdmm, 'BDmm reveal');
@@ -185,6 +219,11 @@ async function main() {
   say(`  terms: Q* = ${formatFixed(t.quantity)}, r_mm = ${formatFixed(t.mmRate)}, r_rm = ${formatFixed(t.rmRate)}, r_bd = ${formatFixed(t.bdRate)}`);
   check(t.quantity === toFixed('2.5') && t.mmRate === toFixed('2.5') && t.rmRate === toFixed('7.5') && t.bdRate === toFixed('5'),
     'Q* = 2.5, r_mm = 2.5, r_rm = 7.5, r_bd = 5');
+  check(instructions.data.stake.toBigInt() === stake, `the stake is the largest joint profit, ${formatEq(stake)} EQ`);
+  for (const [name, pair] of Object.entries(parties)) {
+    const extra = name === 'BDrm' ? consts.roundDeposit.toBigInt() : 0n;
+    check((await heldByPallet(pair)) === termsDeposit + extra, `${name}'s deposit came down to BaseDeposit + stake = ${formatEq(termsDeposit)} EQ`);
+  }
 
   await expectFailure(it.offer(round, t.quantity, t.rmRate), bdmm, 'an offer on other terms', 'IntermediatedTrade.TermsMismatch');
   const steps = [
@@ -234,22 +273,60 @@ async function main() {
   // commitment with the salt revealed in the previous round.
   const rmSalt2 = randomAsU8a(32);
   const mmSalt2 = randomAsU8a(32);
-  const opened2 = await send(it.openRound(bdmm.address, rm.address, mm.address, commitment(bdrm.address, rmReport, rmSalt2)), bdrm, 'open_round');
-  const round2 = event(opened2, 'RoundOpened').data.round.toNumber();
-  await send(it.joinRound(round2, commitment(bdmm.address, mmReport, mmSalt2)), bdmm, 'join_round');
+  const round2 = await openAndBind(rmSalt2, mmSalt2);
   await send(it.reveal(round2, rmReport, rmSalt2), bdrm, 'BDrm reveal');
   const bad = await send(it.reveal(round2, supply(toFixed('0'), toFixed('1'), toFixed('1')), mmSalt2), bdmm, 'BDmm bad reveal');
   const deviated = event(bad, 'Deviated');
   const aborted = event(bad, 'RoundAborted');
-  check(deviated?.data.who.toString() === bdmm.address && deviated.data.forfeited.toBigInt() === dealerDeposit,
-    `Deviated: BDmm forfeits ${formatEq(dealerDeposit)} EQ`);
+  check(deviated?.data.who.toString() === bdmm.address && deviated.data.forfeited.toBigInt() === capDeposit,
+    `Deviated: BDmm forfeits ${formatEq(capDeposit)} EQ`);
   check(aborted?.data.reason.isBadReveal === true, 'RoundAborted { reason: BadReveal }');
-  const share = dealerDeposit / 3n;
-  const expected2 = { BDrm: dealerDeposit - 2n * share, BDmm: -dealerDeposit, RM: share, MM: share };
+  const half = capDeposit / 2n;
+  const expected2 = { BDrm: capDeposit - half, BDmm: -capDeposit, RM: half, MM: 0n };
   for (const [name, pair] of Object.entries(parties)) {
     const feesNow = (fees.get(pair.address) ?? 0n) - before[name].fees;
     const delta = (await free(pair)) - before[name].free + feesNow;
-    check(delta === expected2[name], `${name}: ${expected2[name] < 0n ? '−' : '+'}${formatEq(expected2[name] < 0n ? -expected2[name] : expected2[name])} EQ (plus fees)`, `got ${delta}`);
+    check(delta === expected2[name], `${name}: ${expected2[name] < 0n ? '−' : '+'}${formatEq(expected2[name] < 0n ? -expected2[name] : expected2[name])} EQ (plus fees)${name === 'MM' ? ': BDmm\'s own client gets none of its forfeit' : ''}`, `got ${delta}`);
+    check((await heldByPallet(pair)) === 0n, `${name}: nothing held by the pallet`);
+  }
+
+  // --- Round 3: RM accepts, locks everything and walks away ------------------------------------
+  say('\nround 3: RM accepts, then locks its whole balance (a conviction-voting delegation) and walks away');
+  const before3 = {};
+  for (const [name, pair] of Object.entries(parties)) before3[name] = { free: await free(pair), fees: fees.get(pair.address) ?? 0n };
+  const rmSalt3 = randomAsU8a(32);
+  const mmSalt3 = randomAsU8a(32);
+  const round3 = await openAndBind(rmSalt3, mmSalt3);
+  await send(it.reveal(round3, rmReport, rmSalt3), bdrm, 'BDrm reveal');
+  await send(it.reveal(round3, mmReport, mmSalt3), bdmm, 'BDmm reveal');
+  for (const [, call, pair, rate] of steps.slice(0, 4)) await send(call(round3, t.quantity, rate), pair, 'step');
+  // Delegate everything that is left after the delegation's own fee: the lock then covers the
+  // whole balance, the held interest included.
+  const balanceOf = async () => {
+    const { data } = await api.query.system.account(rm.address);
+    return data.free.toBigInt() + data.reserved.toBigInt();
+  };
+  const trackId = api.consts.referenda.tracks[0][0];
+  const delegate = (amount) => api.tx.convictionVoting.delegate(trackId, alice.address, 'Locked1x', amount);
+  const whole = await balanceOf();
+  const delegationFee = (await delegate(whole).paymentInfo(rm)).partialFee.toBigInt();
+  await send(delegate(whole - delegationFee), rm, 'RM delegates everything');
+  const locks = await api.query.balances.locks(rm.address);
+  const locked = locks.reduce((max, lock) => (lock.amount.toBigInt() > max ? lock.amount.toBigInt() : max), 0n);
+  const freeNow = await free(rm);
+  // A lock freezes the total balance: what it covers beyond the free balance is frozen on hold.
+  check(locked - freeNow >= p.rm, `RM's lock (${formatEq(locked)} EQ) freezes all of its held interest: only ${formatEq(freeNow > locked ? freeNow - locked : 0n)} EQ free is unlocked`, `lock ${locked}, free ${freeNow}`);
+  const settled3 = await send(it.offer(round3, t.quantity, t.bdRate), bdrm, 'BDrm offers BDmm r_bd');
+  const last3 = await send(it.accept(round3, t.quantity, t.bdRate), bdmm, 'BDmm accepts');
+  void settled3;
+  const payments3 = event(last3, 'RoundSettled')?.data.payments;
+  check(payments3?.rmPaid.toBigInt() === p.rm && payments3?.mmReceived.toBigInt() === p.mm
+    && payments3?.mmDealerReceived.toBigInt() === p.bdmm && payments3?.rmDealerReceived.toBigInt() === p.bdrm,
+  'RoundSettled reports every leg paid in full despite the lock');
+  for (const [name, pair] of Object.entries(parties)) {
+    const feesNow = (fees.get(pair.address) ?? 0n) - before3[name].fees;
+    const delta = (await free(pair)) - before3[name].free + feesNow;
+    check(delta === expectedDelta[name], `${name}: ${expectedDelta[name] < 0n ? '−' : '+'}${formatEq(expectedDelta[name] < 0n ? -expectedDelta[name] : expectedDelta[name])} EQ (plus fees), to the planck`, `got ${delta}`);
     check((await heldByPallet(pair)) === 0n, `${name}: nothing held by the pallet`);
   }
 

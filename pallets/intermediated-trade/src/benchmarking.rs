@@ -1,8 +1,8 @@
 //! Benchmarks of every call in its costliest path and of the deadline hook, in the number of
-//! expired rounds `n`, for `frame-omni-bencher` to turn into `weights.rs`.
+//! rounds due `n`, for `frame-omni-bencher` to turn into `weights.rs`.
 
 use super::*;
-use crate::pallet::{Deadlines, Rounds};
+use crate::pallet::{CongestedBlocks, DeadlinesAt, Rounds};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get, Hooks};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
@@ -13,12 +13,18 @@ const SEED: u32 = 0;
 const SALT_RM: Salt = [1; 32];
 const SALT_MM: Salt = [2; 32];
 
+/// The stake cap of every benchmarked round: 1 000 whole tokens (the worked example's stake is
+/// 12.5).
+fn stake_cap<T: Config>() -> BalanceOf<T> {
+	T::BalanceUnit::get().saturating_mul(1_000u32.into())
+}
+
 /// An account with plenty of funds for deposits and interest.
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, SEED);
-	let plenty = T::DealerDeposit::get()
+	let plenty = T::BaseDeposit::get()
 		.saturating_add(T::RoundDeposit::get())
-		.saturating_add(T::BalanceUnit::get())
+		.saturating_add(stake_cap::<T>())
 		.saturating_mul(1_000u32.into());
 	T::Currency::set_balance(&who, plenty);
 	who
@@ -60,19 +66,19 @@ fn mm_report() -> Report {
 fn open<T: Config>(index: u32) -> (RoundId, [T::AccountId; 4]) {
 	let [rm_dealer, mm_dealer, rm, mm] = parties::<T>(index);
 	let id = NextRoundId::<T>::get();
-	let commitment = Pallet::<T>::commitment(&rm_dealer, &rm_report(), &SALT_RM);
 	Pallet::<T>::do_open_round(
 		rm_dealer.clone(),
 		mm_dealer.clone(),
 		rm.clone(),
 		mm.clone(),
-		commitment,
+		stake_cap::<T>(),
 	)
 	.expect("room for the round");
 	(id, [rm_dealer, mm_dealer, rm, mm])
 }
 
-/// Opens round number `index` and takes it to `phase` (at most [`Phase::DealerAcceptance`]).
+/// Opens round number `index` and takes it to `phase` (at most [`Phase::DealerAcceptance`]);
+/// in [`Phase::Committing`], everything but MM's consent is done.
 fn round_at<T: Config>(index: u32, phase: Phase) -> (RoundId, [T::AccountId; 4]) {
 	let (id, parties) = open::<T>(index);
 	let [rm_dealer, mm_dealer, rm, mm] = parties.clone();
@@ -80,8 +86,16 @@ fn round_at<T: Config>(index: u32, phase: Phase) -> (RoundId, [T::AccountId; 4])
 	if reached(id) {
 		return (id, parties);
 	}
-	let commitment = Pallet::<T>::commitment(&mm_dealer, &mm_report(), &SALT_MM);
-	Pallet::<T>::do_join_round(mm_dealer.clone(), id, commitment).expect("joins");
+	Pallet::<T>::do_join_round(mm_dealer.clone(), id).expect("joins");
+	let rm_commitment = Pallet::<T>::commitment(id, &rm_dealer, &rm_report(), &SALT_RM);
+	let mm_commitment = Pallet::<T>::commitment(id, &mm_dealer, &mm_report(), &SALT_MM);
+	Pallet::<T>::do_commit(rm_dealer.clone(), id, rm_commitment).expect("commits");
+	Pallet::<T>::do_commit(mm_dealer.clone(), id, mm_commitment).expect("commits");
+	Pallet::<T>::do_consent(rm.clone(), id).expect("consents");
+	if reached(id) {
+		return (id, parties);
+	}
+	Pallet::<T>::do_consent(mm.clone(), id).expect("consents");
 	if reached(id) {
 		return (id, parties);
 	}
@@ -109,10 +123,26 @@ fn round_at<T: Config>(index: u32, phase: Phase) -> (RoundId, [T::AccountId; 4])
 	(id, parties)
 }
 
-/// Fills the index with `count` other rounds (so that every call decodes a long index).
-fn other_rounds<T: Config>(count: u32) {
-	for index in 0..count {
-		open::<T>(index.saturating_add(1_000));
+/// Fills the deadline list of the block the next step's deadline falls in, but for one place,
+/// with other rounds (so that every step decodes and re-encodes a full list).
+fn crowd_deadlines<T: Config>(window: BlockNumberFor<T>) {
+	let due = frame_system::Pallet::<T>::block_number().saturating_add(window);
+	let free = T::MaxDeadlinesPerBlock::get()
+		.saturating_sub(DeadlinesAt::<T>::decode_len(due).unwrap_or_default() as u32);
+	for index in 0..free.saturating_sub(1) {
+		let (id, _) = open::<T>(index.saturating_add(10_000));
+		// Move it to `due`.
+		let round = Rounds::<T>::get(id).expect("opened");
+		DeadlinesAt::<T>::mutate(round.deadline, |ids| ids.retain(|other| *other != id));
+		if DeadlinesAt::<T>::get(round.deadline).is_empty() {
+			DeadlinesAt::<T>::remove(round.deadline);
+		}
+		DeadlinesAt::<T>::mutate(due, |ids| ids.try_push(id).expect("room"));
+		Rounds::<T>::mutate(id, |round| {
+			if let Some(round) = round {
+				round.deadline = due;
+			}
+		});
 	}
 }
 
@@ -126,22 +156,50 @@ mod benchmarks {
 
 	#[benchmark]
 	fn open_round() {
-		other_rounds::<T>(T::MaxRounds::get().saturating_sub(1));
+		crowd_deadlines::<T>(T::JoinWindow::get());
 		let [rm_dealer, mm_dealer, rm, mm] = parties::<T>(0);
-		let commitment = Pallet::<T>::commitment(&rm_dealer, &rm_report(), &SALT_RM);
 		let id = NextRoundId::<T>::get();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(rm_dealer), mm_dealer, rm, mm, commitment);
+		_(RawOrigin::Signed(rm_dealer), mm_dealer, rm, mm, stake_cap::<T>());
 
 		assert!(Rounds::<T>::contains_key(id));
 	}
 
 	#[benchmark]
 	fn join_round() {
-		other_rounds::<T>(T::MaxRounds::get().saturating_sub(1));
 		let (id, [_, mm_dealer, _, _]) = round_at::<T>(0, Phase::Joining);
-		let commitment = Pallet::<T>::commitment(&mm_dealer, &mm_report(), &SALT_MM);
+		crowd_deadlines::<T>(T::CommitWindow::get());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(mm_dealer), id);
+
+		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::Committing));
+	}
+
+	/// The last consent: the client's deposit is held and the reveals open.
+	#[benchmark]
+	fn consent() {
+		let (id, [_, _, _, mm]) = round_at::<T>(0, Phase::Committing);
+		crowd_deadlines::<T>(T::RevealWindow::get());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(mm), id);
+
+		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::Revealing));
+	}
+
+	/// The last commitment: the reveals open.
+	#[benchmark]
+	fn commit() {
+		let (id, [rm_dealer, mm_dealer, rm, mm]) = open::<T>(0);
+		Pallet::<T>::do_join_round(mm_dealer.clone(), id).expect("joins");
+		Pallet::<T>::do_consent(rm, id).expect("consents");
+		Pallet::<T>::do_consent(mm, id).expect("consents");
+		let rm_commitment = Pallet::<T>::commitment(id, &rm_dealer, &rm_report(), &SALT_RM);
+		Pallet::<T>::do_commit(rm_dealer, id, rm_commitment).expect("commits");
+		let commitment = Pallet::<T>::commitment(id, &mm_dealer, &mm_report(), &SALT_MM);
+		crowd_deadlines::<T>(T::RevealWindow::get());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mm_dealer), id, commitment);
@@ -149,12 +207,13 @@ mod benchmarks {
 		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::Revealing));
 	}
 
-	/// The second reveal: the contract selects the trade and sends its instructions.
+	/// The second reveal: the contract selects the trade, lowers the four deposits to the
+	/// stake and sends its instructions.
 	#[benchmark]
 	fn reveal() {
-		other_rounds::<T>(T::MaxRounds::get().saturating_sub(1));
 		let (id, [rm_dealer, mm_dealer, _, _]) = round_at::<T>(0, Phase::Revealing);
 		Pallet::<T>::do_reveal(rm_dealer, id, rm_report(), SALT_RM).expect("reveals");
+		crowd_deadlines::<T>(T::StepWindow::get());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mm_dealer), id, mm_report(), SALT_MM);
@@ -162,11 +221,10 @@ mod benchmarks {
 		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::MmOffer));
 	}
 
-	/// A reveal that does not match its commitment: the deposit is split three ways and the
-	/// round ends.
+	/// A reveal that does not match its commitment: the deposit is split between the other
+	/// side's two participants and the round ends.
 	#[benchmark]
 	fn reveal_deviation() {
-		other_rounds::<T>(T::MaxRounds::get().saturating_sub(1));
 		let (id, [rm_dealer, mm_dealer, _, _]) = round_at::<T>(0, Phase::Revealing);
 		Pallet::<T>::do_reveal(rm_dealer, id, rm_report(), SALT_RM).expect("reveals");
 
@@ -178,9 +236,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn offer() {
-		other_rounds::<T>(T::MaxRounds::get().saturating_sub(1));
 		let (id, [_, mm_dealer, _, _]) = round_at::<T>(0, Phase::MmOffer);
 		let terms = terms_of::<T>(id);
+		crowd_deadlines::<T>(T::StepWindow::get());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mm_dealer), id, terms.quantity, terms.mm_rate);
@@ -188,10 +246,9 @@ mod benchmarks {
 		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::MmAcceptance));
 	}
 
-	/// The last acceptance: the round settles (three payments, three releases, removal).
+	/// The last acceptance: the round settles (three payments, five releases, removal).
 	#[benchmark]
 	fn accept() {
-		other_rounds::<T>(T::MaxRounds::get().saturating_sub(1));
 		let (id, [_, mm_dealer, _, _]) = round_at::<T>(0, Phase::DealerAcceptance);
 		let terms = terms_of::<T>(id);
 
@@ -201,41 +258,56 @@ mod benchmarks {
 		assert!(!Rounds::<T>::contains_key(id));
 	}
 
-	/// The hook with [`Config::MaxRounds`] rounds in progress, `n` of which missed the last
-	/// step (the costliest abort: BDmm's deposit split three ways, BDrm's deposit, the round
-	/// deposit and RM's interest released).
+	/// The hook with `n` rounds due in the previous block, each missing its last step (the
+	/// costliest abort: BDmm's deposit split two ways, three deposits, the round deposit and
+	/// RM's interest released).
 	#[benchmark]
-	fn on_initialize(n: Linear<0, { T::MaxRounds::get() }>) {
+	fn on_initialize(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
 		let mut ids = alloc::vec::Vec::new();
-		for index in 0..T::MaxRounds::get() {
+		for index in 0..n {
 			ids.push(round_at::<T>(index, Phase::DealerAcceptance).0);
 		}
-		let far: BlockNumberFor<T> = 1_000_000u32.into();
-		for &id in ids.iter().skip(n as usize) {
+		let due = frame_system::Pallet::<T>::block_number().saturating_add(1_000u32.into());
+		for &id in &ids {
+			let round = Rounds::<T>::get(id).expect("in progress");
+			DeadlinesAt::<T>::mutate(round.deadline, |list| list.retain(|other| *other != id));
+			if DeadlinesAt::<T>::get(round.deadline).is_empty() {
+				DeadlinesAt::<T>::remove(round.deadline);
+			}
+			DeadlinesAt::<T>::mutate(due, |list| list.try_push(id).expect("room"));
 			Rounds::<T>::mutate(id, |round| {
 				if let Some(round) = round {
-					round.deadline = far;
-				}
-			});
-			Deadlines::<T>::mutate(|deadlines| {
-				for entry in deadlines.iter_mut().filter(|(round_id, _)| *round_id == id) {
-					entry.1 = far;
+					round.deadline = due;
 				}
 			});
 		}
-		let now = frame_system::Pallet::<T>::block_number()
-			.saturating_add(T::StepWindow::get())
-			.saturating_add(1u32.into());
+		let now = due.saturating_add(1u32.into());
 
 		#[block]
 		{
-			Pallet::<T>::on_initialize(now);
+			Pallet::<T>::do_on_initialize(now);
 		}
 
-		assert_eq!(
-			Deadlines::<T>::decode_len().unwrap_or_default() as u32,
-			T::MaxRounds::get().saturating_sub(n)
-		);
+		for id in ids {
+			assert!(!Rounds::<T>::contains_key(id));
+		}
+	}
+
+	/// The congestion count after a block, counted.
+	#[benchmark]
+	fn on_finalize() {
+		let before = CongestedBlocks::<T>::get();
+		frame_system::BlockWeight::<T>::mutate(|used| {
+			let limit = <T as frame_system::Config>::BlockWeights::get().max_block;
+			used.set(limit, frame_support::dispatch::DispatchClass::Normal)
+		});
+
+		#[block]
+		{
+			Pallet::<T>::on_finalize(frame_system::Pallet::<T>::block_number());
+		}
+
+		assert_eq!(CongestedBlocks::<T>::get(), before.saturating_add(1));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
 	defensive,
+	dispatch::DispatchClass,
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, MutateHold},
@@ -12,40 +13,71 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use intermediated_trade_primitives::{select, ClientSchedule, FixedU128, Report, Terms};
+use intermediated_trade_primitives::{
+	max_joint_profit, select, ClientSchedule, FixedU128, NoTrade, Report, Terms,
+};
 use sp_runtime::{
-	traits::{Saturating, Zero},
-	FixedPointNumber,
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{Saturating, UniqueSaturatedInto, Zero},
+	FixedPointNumber, Rounding,
 };
 
 const LOG_TARGET: &str = "runtime::intermediated-trade";
 
-/// The party each phase waits for (in [`Phase::Revealing`], either dealer) and, for offers and
-/// acceptances, the party the offer goes to.
-fn expected(phase: Phase) -> (Role, Role) {
+/// The contract's selection: the terms, the stake and the legs' interest.
+type Selection<Balance> = (Terms, Balance, LegInterest<Balance>);
+
+/// The parties each phase waits for: the one that must act (in [`Phase::Committing`] and
+/// [`Phase::Revealing`], each of several).
+fn waits_for(phase: Phase) -> &'static [Role] {
 	match phase {
-		Phase::Joining | Phase::MmOffer => (Role::MmDealer, Role::Mm),
-		Phase::MmAcceptance => (Role::Mm, Role::MmDealer),
-		Phase::RmOffer => (Role::RmDealer, Role::Rm),
-		Phase::Revealing | Phase::DealerOffer => (Role::RmDealer, Role::MmDealer),
-		Phase::RmAcceptance => (Role::Rm, Role::RmDealer),
-		Phase::DealerAcceptance => (Role::MmDealer, Role::RmDealer),
+		Phase::Joining | Phase::MmOffer | Phase::DealerAcceptance => &[Role::MmDealer],
+		Phase::Committing => &Role::ALL,
+		Phase::Revealing => &[Role::RmDealer, Role::MmDealer],
+		Phase::MmAcceptance => &[Role::Mm],
+		Phase::RmOffer | Phase::DealerOffer => &[Role::RmDealer],
+		Phase::RmAcceptance => &[Role::Rm],
 	}
 }
 
-const ROLES: [Role; 4] = [Role::RmDealer, Role::MmDealer, Role::Rm, Role::Mm];
+/// For an offer or acceptance phase, the party the offer goes to (or came from).
+fn counterparty(phase: Phase) -> Role {
+	match phase {
+		Phase::MmOffer => Role::Mm,
+		Phase::MmAcceptance | Phase::DealerOffer => Role::MmDealer,
+		Phase::RmOffer => Role::Rm,
+		_ => Role::RmDealer,
+	}
+}
 
 impl<T: Config> Pallet<T> {
-	/// The commitment to `report` by `dealer` with `salt`: `blake2_256` of the SCALE encoding
-	/// of the tuple `(dealer, report, salt)`. Clients compute the same off-chain (see
-	/// `scripts/polkadot-js/intermediated-trade.mjs`).
-	pub fn commitment(dealer: &T::AccountId, report: &Report, salt: &Salt) -> Commitment {
-		sp_io::hashing::blake2_256(&(dealer, report, salt).encode())
+	/// The commitment of `dealer` to `report` with `salt` in `round`: `blake2_256` of the SCALE
+	/// encoding of `(COMMITMENT_DOMAIN, genesis_hash, round, dealer, report, salt)`. The domain,
+	/// the chain's genesis hash and the round make a commitment useless anywhere else. Clients
+	/// compute the same off-chain (see `scripts/polkadot-js/intermediated-trade.mjs`).
+	pub fn commitment(
+		round: RoundId,
+		dealer: &T::AccountId,
+		report: &Report,
+		salt: &Salt,
+	) -> Commitment {
+		let genesis = frame_system::BlockHash::<T>::get(BlockNumberFor::<T>::zero());
+		sp_io::hashing::blake2_256(
+			&(COMMITMENT_DOMAIN, genesis, round, dealer, report, salt).encode(),
+		)
 	}
 
-	/// `amount` whole tokens (fixed point) in the token's smallest unit, rounded down.
-	pub fn to_balance(amount: FixedU128) -> BalanceOf<T> {
-		amount.saturating_mul_int(T::BalanceUnit::get())
+	/// `amount` whole tokens (fixed point) in the token's smallest unit, rounded as asked;
+	/// `None` if it does not fit the balance type.
+	pub fn to_balance(amount: FixedU128, rounding: Rounding) -> Option<BalanceOf<T>> {
+		let unit: u128 = T::BalanceUnit::get().unique_saturated_into();
+		multiply_by_rational_with_rounding(amount.into_inner(), unit, FixedU128::DIV, rounding)
+			.and_then(|planck| BalanceOf::<T>::try_from(planck).ok())
+	}
+
+	/// The deposit a participant holds for `stake`: `BaseDeposit + stake`.
+	fn deposit_for(stake: BalanceOf<T>) -> Option<BalanceOf<T>> {
+		T::BaseDeposit::get().checked_add(&stake)
 	}
 
 	fn ensure_can_hold(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
@@ -57,41 +89,87 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Sets the round's phase and its deadline `now + window`, in the round and in the index.
-	fn advance(id: RoundId, round: &mut RoundOf<T>, phase: Phase, now: BlockNumberFor<T>) {
-		let window = match phase {
-			Phase::Joining => T::JoinWindow::get(),
-			Phase::Revealing => T::RevealWindow::get(),
-			_ => T::StepWindow::get(),
-		};
-		round.phase = phase;
-		round.deadline = now.saturating_add(window);
-		Deadlines::<T>::mutate(|deadlines| {
-			if let Some(entry) = deadlines.iter_mut().find(|(round_id, _)| *round_id == id) {
-				entry.1 = round.deadline;
+	/// Counts one more round for `who`, within [`Config::MaxRoundsPerAccount`].
+	fn count_round(who: &T::AccountId) -> DispatchResult {
+		ActiveRounds::<T>::try_mutate(who, |count| {
+			ensure!(*count < T::MaxRoundsPerAccount::get(), Error::<T>::TooManyRounds);
+			*count = count.saturating_add(1);
+			Ok(())
+		})
+	}
+
+	/// Puts round `id`'s deadline in the first block from `due` whose list has room, at most
+	/// [`Config::MaxDeadlineDeferral`] blocks later, and returns that block.
+	fn schedule(id: RoundId, due: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
+		let mut at = due;
+		for _ in 0..=T::MaxDeadlineDeferral::get() {
+			if DeadlinesAt::<T>::try_mutate(at, |list| list.try_push(id)).is_ok() {
+				return Ok(at);
+			}
+			at = at.saturating_add(1u32.into());
+		}
+		Err(Error::<T>::DeadlinesFull.into())
+	}
+
+	/// Removes round `id` from the deadlines of block `at`.
+	fn unschedule(id: RoundId, at: BlockNumberFor<T>) {
+		DeadlinesAt::<T>::mutate_exists(at, |list| {
+			if let Some(ids) = list {
+				ids.retain(|round| *round != id);
+				if ids.is_empty() {
+					*list = None;
+				}
 			}
 		});
 	}
 
-	/// The round `id`, checked to be at one of `phases`, to wait for `who` (in
-	/// [`Phase::Revealing`], either dealer) and to be within its deadline.
+	/// Moves the round to `phase` with the phase's window from now, re-indexing its deadline.
+	fn enter(id: RoundId, round: &mut RoundOf<T>, phase: Phase) -> DispatchResult {
+		let window = match phase {
+			Phase::Joining => T::JoinWindow::get(),
+			Phase::Committing => T::CommitWindow::get(),
+			Phase::Revealing => T::RevealWindow::get(),
+			_ => T::StepWindow::get(),
+		};
+		Self::unschedule(id, round.deadline);
+		let now = frame_system::Pallet::<T>::block_number();
+		round.deadline = Self::schedule(id, now.saturating_add(window))?;
+		round.phase = phase;
+		round.congestion_mark = CongestedBlocks::<T>::get();
+		Ok(())
+	}
+
+	/// The round `id`, checked to be at one of `phases`, to wait for `who` in one of `roles`,
+	/// and to be within its deadline; with `who`'s role.
 	fn round_for_step(
 		who: &T::AccountId,
 		id: RoundId,
 		phases: &[Phase],
-	) -> Result<RoundOf<T>, DispatchError> {
+		roles: &[Role],
+	) -> Result<(RoundOf<T>, Role), DispatchError> {
 		let round = Rounds::<T>::get(id).ok_or(Error::<T>::UnknownRound)?;
 		ensure!(phases.contains(&round.phase), Error::<T>::WrongStep);
-		if round.phase == Phase::Revealing {
-			ensure!(*who == round.rm_dealer || *who == round.mm_dealer, Error::<T>::WrongParty);
-		} else {
-			ensure!(round.account(expected(round.phase).0) == who, Error::<T>::WrongParty);
-		}
+		let role = round
+			.role_of(who)
+			.filter(|role| roles.contains(role) && waits_for(round.phase).contains(role))
+			.ok_or(Error::<T>::WrongParty)?;
 		ensure!(
 			frame_system::Pallet::<T>::block_number() <= round.deadline,
 			Error::<T>::DeadlinePassed
 		);
-		Ok(round)
+		Ok((round, role))
+	}
+
+	/// Holds `round`'s deposit (BDrm's, which every participant matches until the terms) from
+	/// `who` playing `role`, and counts the round for it.
+	fn bind(who: &T::AccountId, round: &mut RoundOf<T>, role: Role) -> DispatchResult {
+		ensure!(!round.is_bound(role), Error::<T>::AlreadyBound);
+		let deposit = round.deposits.rm_dealer;
+		Self::ensure_can_hold(who, deposit)?;
+		Self::count_round(who)?;
+		T::Currency::hold(&HoldReason::Deposit.into(), who, deposit)?;
+		*round.deposits.get_mut(role) = deposit;
+		Ok(())
 	}
 
 	pub(crate) fn do_open_round(
@@ -99,7 +177,7 @@ impl<T: Config> Pallet<T> {
 		mm_dealer: T::AccountId,
 		rm: T::AccountId,
 		mm: T::AccountId,
-		commitment: Commitment,
+		stake_cap: BalanceOf<T>,
 	) -> DispatchResult {
 		let parties = [&rm_dealer, &mm_dealer, &rm, &mm];
 		for (index, party) in parties.iter().enumerate() {
@@ -109,19 +187,20 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(frame_system::Pallet::<T>::account_exists(party), Error::<T>::UnknownAccount);
 		}
-		let mut deadlines = Deadlines::<T>::get();
-		ensure!(!deadlines.is_full(), Error::<T>::TooManyRounds);
-		let dealer_deposit = T::DealerDeposit::get();
+		ensure!(!stake_cap.is_zero(), Error::<T>::BadStakeCap);
+		let deposit = Self::deposit_for(stake_cap).ok_or(Error::<T>::BadStakeCap)?;
 		let round_deposit = T::RoundDeposit::get();
-		Self::ensure_can_hold(&rm_dealer, dealer_deposit.saturating_add(round_deposit))?;
-
+		Self::ensure_can_hold(
+			&rm_dealer,
+			deposit.checked_add(&round_deposit).ok_or(Error::<T>::BadStakeCap)?,
+		)?;
 		let id = NextRoundId::<T>::get();
-		let deadline =
-			frame_system::Pallet::<T>::block_number().saturating_add(T::JoinWindow::get());
-		deadlines.try_push((id, deadline)).map_err(|_| Error::<T>::TooManyRounds)?;
-		T::Currency::hold(&HoldReason::DealerDeposit.into(), &rm_dealer, dealer_deposit)?;
+		let next = id.checked_add(1).ok_or(Error::<T>::RoundIdsExhausted)?;
+		Self::count_round(&rm_dealer)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let deadline = Self::schedule(id, now.saturating_add(T::JoinWindow::get()))?;
+		T::Currency::hold(&HoldReason::Deposit.into(), &rm_dealer, deposit)?;
 		T::Currency::hold(&HoldReason::RoundDeposit.into(), &rm_dealer, round_deposit)?;
-		Deadlines::<T>::put(deadlines);
 		Rounds::<T>::insert(
 			id,
 			Round {
@@ -131,42 +210,86 @@ impl<T: Config> Pallet<T> {
 				mm: mm.clone(),
 				phase: Phase::Joining,
 				deadline,
-				dealer_deposit,
+				congestion_mark: CongestedBlocks::<T>::get(),
+				stake_cap,
+				deposits: Deposits { rm_dealer: deposit, ..Default::default() },
 				round_deposit,
-				rm_commitment: commitment,
+				rm_commitment: None,
 				mm_commitment: None,
 				rm_report: None,
 				mm_report: None,
 				terms: None,
+				interest: None,
 				interest_held: Zero::zero(),
 			},
 		);
-		NextRoundId::<T>::put(id.saturating_add(1));
+		NextRoundId::<T>::put(next);
 		Self::deposit_event(Event::RoundOpened {
 			round: id,
 			rm_dealer,
 			mm_dealer,
 			rm,
 			mm,
-			commitment,
+			stake_cap,
+			deposit,
 			deadline,
 		});
 		Ok(())
 	}
 
-	pub(crate) fn do_join_round(
+	pub(crate) fn do_join_round(who: T::AccountId, id: RoundId) -> DispatchResult {
+		let (mut round, role) =
+			Self::round_for_step(&who, id, &[Phase::Joining], &[Role::MmDealer])?;
+		Self::bind(&who, &mut round, role)?;
+		Self::enter(id, &mut round, Phase::Committing)?;
+		let deadline = round.deadline;
+		Rounds::<T>::insert(id, round);
+		Self::deposit_event(Event::RoundJoined { round: id, deadline });
+		Ok(())
+	}
+
+	pub(crate) fn do_consent(who: T::AccountId, id: RoundId) -> DispatchResult {
+		let (mut round, role) =
+			Self::round_for_step(&who, id, &[Phase::Committing], &[Role::Rm, Role::Mm])?;
+		Self::bind(&who, &mut round, role)?;
+		let deposit = round.deposits.get(role);
+		Self::deposit_event(Event::Consented { round: id, client: who, deposit });
+		Self::open_reveals_when_bound(id, round)
+	}
+
+	pub(crate) fn do_commit(
 		who: T::AccountId,
 		id: RoundId,
 		commitment: Commitment,
 	) -> DispatchResult {
-		let mut round = Self::round_for_step(&who, id, &[Phase::Joining])?;
-		Self::ensure_can_hold(&who, round.dealer_deposit)?;
-		T::Currency::hold(&HoldReason::DealerDeposit.into(), &who, round.dealer_deposit)?;
-		round.mm_commitment = Some(commitment);
-		Self::advance(id, &mut round, Phase::Revealing, frame_system::Pallet::<T>::block_number());
-		let deadline = round.deadline;
+		let (mut round, role) = Self::round_for_step(
+			&who,
+			id,
+			&[Phase::Committing],
+			&[Role::RmDealer, Role::MmDealer],
+		)?;
+		let slot = match role {
+			Role::RmDealer => &mut round.rm_commitment,
+			_ => &mut round.mm_commitment,
+		};
+		ensure!(slot.is_none(), Error::<T>::AlreadyBound);
+		*slot = Some(commitment);
+		Self::deposit_event(Event::Committed { round: id, dealer: who, commitment });
+		Self::open_reveals_when_bound(id, round)
+	}
+
+	/// Stores the round; once both clients consented and both dealers committed, opens the
+	/// reveals.
+	fn open_reveals_when_bound(id: RoundId, mut round: RoundOf<T>) -> DispatchResult {
+		let bound = round.is_bound(Role::Rm)
+			&& round.is_bound(Role::Mm)
+			&& round.rm_commitment.is_some()
+			&& round.mm_commitment.is_some();
+		if bound {
+			Self::enter(id, &mut round, Phase::Revealing)?;
+			Self::deposit_event(Event::RevealsOpened { round: id, deadline: round.deadline });
+		}
 		Rounds::<T>::insert(id, round);
-		Self::deposit_event(Event::RoundJoined { round: id, commitment, deadline });
 		Ok(())
 	}
 
@@ -176,26 +299,26 @@ impl<T: Config> Pallet<T> {
 		report: Report,
 		salt: Salt,
 	) -> DispatchResult {
-		let mut round = Self::round_for_step(&who, id, &[Phase::Revealing])?;
-		let role = if who == round.rm_dealer { Role::RmDealer } else { Role::MmDealer };
+		let (mut round, role) =
+			Self::round_for_step(&who, id, &[Phase::Revealing], &[Role::RmDealer, Role::MmDealer])?;
 		let (commitment, revealed) = match role {
-			Role::RmDealer => (Some(round.rm_commitment), round.rm_report.is_some()),
+			Role::RmDealer => (round.rm_commitment, round.rm_report.is_some()),
 			_ => (round.mm_commitment, round.mm_report.is_some()),
 		};
 		ensure!(!revealed, Error::<T>::AlreadyRevealed);
 
 		// From here on the call succeeds: a reveal that does not open the commitment, or opens
 		// it to an invalid report, is a deviation and ends the round.
-		if commitment != Some(Self::commitment(&who, &report, &salt)) {
+		if commitment != Some(Self::commitment(id, &who, &report, &salt)) {
 			Self::abort(id, &round, &[role], AbortReason::BadReveal);
 			return Ok(());
 		}
-		let right_client = matches!(
-			(role, report.schedule),
+		let schedules = match (role, report.schedule) {
 			(Role::RmDealer, ClientSchedule::Demand(_))
-				| (Role::MmDealer, ClientSchedule::Supply(_))
-		);
-		if !right_client || report.validate().is_err() {
+			| (Role::MmDealer, ClientSchedule::Supply(_)) => report.validate().is_ok(),
+			_ => false,
+		};
+		if !schedules {
 			Self::abort(id, &round, &[role], AbortReason::InvalidReport);
 			return Ok(());
 		}
@@ -209,25 +332,26 @@ impl<T: Config> Pallet<T> {
 			Rounds::<T>::insert(id, round);
 			return Ok(());
 		};
-		let (ClientSchedule::Demand(demand), ClientSchedule::Supply(supply)) =
-			(rm_report.schedule, mm_report.schedule)
-		else {
-			// Unreachable: each report was checked to be its client's schedule.
-			Self::abort(id, &round, &[role], AbortReason::InvalidReport);
-			return Ok(());
-		};
-		match select(&supply, &demand, rm_report.hurdle.max(mm_report.hurdle)) {
-			Ok(terms) => {
+		match Self::selection(&round, &rm_report, &mm_report) {
+			Ok((terms, stake, interest)) => {
+				// The stake is known: every deposit comes down to `BaseDeposit + stake`.
+				let deposit = Self::deposit_for(stake).unwrap_or(round.deposits.rm_dealer);
+				for role in Role::ALL {
+					let excess = round.deposits.get(role).saturating_sub(deposit);
+					Self::release(HoldReason::Deposit, round.account(role), excess);
+					*round.deposits.get_mut(role) = round.deposits.get(role).min(deposit);
+				}
 				round.terms = Some(terms);
-				Self::advance(
-					id,
-					&mut round,
-					Phase::MmOffer,
-					frame_system::Pallet::<T>::block_number(),
-				);
+				round.interest = Some(interest);
+				Self::enter(id, &mut round, Phase::MmOffer)?;
 				let deadline = round.deadline;
 				Rounds::<T>::insert(id, round);
-				Self::deposit_event(Event::TradingInstructions { round: id, terms, deadline });
+				Self::deposit_event(Event::TradingInstructions {
+					round: id,
+					terms,
+					stake,
+					deadline,
+				});
 			},
 			Err(reason) => {
 				Self::end(id, &round, &[]);
@@ -235,6 +359,41 @@ impl<T: Config> Pallet<T> {
 			},
 		}
 		Ok(())
+	}
+
+	/// The contract's selection for the revealed reports: the terms, the stake (the largest
+	/// joint profit, rounded up) and the legs' interest (rounded down), or why there is no
+	/// trade.
+	fn selection(
+		round: &RoundOf<T>,
+		rm_report: &Report,
+		mm_report: &Report,
+	) -> Result<Selection<BalanceOf<T>>, NoTrade> {
+		let (ClientSchedule::Demand(demand), ClientSchedule::Supply(supply)) =
+			(rm_report.schedule, mm_report.schedule)
+		else {
+			// Each report was checked to be its client's schedule.
+			return Err(NoTrade::Overflow);
+		};
+		let terms = select(&supply, &demand, rm_report.hurdle.max(mm_report.hurdle))?;
+		let stake = max_joint_profit(&supply, &demand)
+			.and_then(|stake| Self::to_balance(stake, Rounding::Up))
+			.ok_or(NoTrade::Overflow)?;
+		if stake > round.stake_cap {
+			return Err(NoTrade::StakeAboveCap);
+		}
+		let leg = |rate| {
+			terms
+				.interest(rate)
+				.and_then(|interest| Self::to_balance(interest, Rounding::Down))
+				.ok_or(NoTrade::Overflow)
+		};
+		let interest = LegInterest {
+			rm_leg: leg(terms.rm_rate)?,
+			bd_leg: leg(terms.bd_rate)?,
+			mm_leg: leg(terms.mm_rate)?,
+		};
+		Ok((terms, stake, interest))
 	}
 
 	/// The rate of the leg offered or accepted in `phase`.
@@ -266,16 +425,20 @@ impl<T: Config> Pallet<T> {
 		quantity: FixedU128,
 		rate: FixedU128,
 	) -> DispatchResult {
-		let mut round =
-			Self::round_for_step(&who, id, &[Phase::MmOffer, Phase::RmOffer, Phase::DealerOffer])?;
+		let (mut round, _) = Self::round_for_step(
+			&who,
+			id,
+			&[Phase::MmOffer, Phase::RmOffer, Phase::DealerOffer],
+			&Role::ALL,
+		)?;
 		Self::checked_terms(&round, quantity, rate)?;
-		let to = round.account(expected(round.phase).1).clone();
+		let to = round.account(counterparty(round.phase)).clone();
 		let next = match round.phase {
 			Phase::MmOffer => Phase::MmAcceptance,
 			Phase::RmOffer => Phase::RmAcceptance,
 			_ => Phase::DealerAcceptance,
 		};
-		Self::advance(id, &mut round, next, frame_system::Pallet::<T>::block_number());
+		Self::enter(id, &mut round, next)?;
 		let deadline = round.deadline;
 		Rounds::<T>::insert(id, round);
 		Self::deposit_event(Event::OfferMade {
@@ -295,21 +458,21 @@ impl<T: Config> Pallet<T> {
 		quantity: FixedU128,
 		rate: FixedU128,
 	) -> DispatchResult {
-		let mut round = Self::round_for_step(
+		let (mut round, _) = Self::round_for_step(
 			&who,
 			id,
 			&[Phase::MmAcceptance, Phase::RmAcceptance, Phase::DealerAcceptance],
+			&Role::ALL,
 		)?;
 		let terms = Self::checked_terms(&round, quantity, rate)?;
-		let now = frame_system::Pallet::<T>::block_number();
 		match round.phase {
-			Phase::MmAcceptance => Self::advance(id, &mut round, Phase::RmOffer, now),
+			Phase::MmAcceptance => Self::enter(id, &mut round, Phase::RmOffer)?,
 			Phase::RmAcceptance => {
-				let interest = Self::to_balance(terms.interest(terms.rm_rate).unwrap_or_default());
+				let interest = round.interest.map(|legs| legs.rm_leg).unwrap_or_default();
 				Self::ensure_can_hold(&who, interest)?;
+				Self::enter(id, &mut round, Phase::DealerOffer)?;
 				T::Currency::hold(&HoldReason::Interest.into(), &who, interest)?;
 				round.interest_held = interest;
-				Self::advance(id, &mut round, Phase::DealerOffer, now);
 			},
 			_ => {
 				Self::deposit_event(Event::OfferAccepted {
@@ -317,7 +480,7 @@ impl<T: Config> Pallet<T> {
 					by: who,
 					quantity,
 					rate,
-					deadline: now,
+					deadline: frame_system::Pallet::<T>::block_number(),
 				});
 				Self::settle(id, &round, &terms);
 				return Ok(());
@@ -371,7 +534,7 @@ impl<T: Config> Pallet<T> {
 		}
 		if let Err(error) = T::Currency::release(&reason.into(), who, amount, Precision::BestEffort)
 		{
-			log::error!(target: LOG_TARGET, "release failed: {error:?}");
+			defensive!("releasing the pallet's own hold failed", error);
 		}
 	}
 
@@ -379,10 +542,13 @@ impl<T: Config> Pallet<T> {
 	/// and removes the round.
 	fn settle(id: RoundId, round: &RoundOf<T>, terms: &Terms) {
 		let rm_paid = round.interest_held;
-		let bd_leg =
-			Self::to_balance(terms.interest(terms.bd_rate).unwrap_or_default()).min(rm_paid);
-		let mm_leg =
-			Self::to_balance(terms.interest(terms.mm_rate).unwrap_or_default()).min(bd_leg);
+		let legs = round.interest.unwrap_or(LegInterest {
+			rm_leg: rm_paid,
+			bd_leg: Zero::zero(),
+			mm_leg: Zero::zero(),
+		});
+		let bd_leg = legs.bd_leg.min(rm_paid);
+		let mm_leg = legs.mm_leg.min(bd_leg);
 		let mm_received = Self::pay_from_hold(HoldReason::Interest, &round.rm, &round.mm, mm_leg);
 		let mm_dealer_received = Self::pay_from_hold(
 			HoldReason::Interest,
@@ -398,7 +564,7 @@ impl<T: Config> Pallet<T> {
 		);
 		let paid =
 			mm_received.saturating_add(mm_dealer_received).saturating_add(rm_dealer_received);
-		// Whatever could not be paid goes back to RM.
+		// Whatever a reaped recipient could not receive goes back to RM.
 		Self::release(HoldReason::Interest, &round.rm, rm_paid.saturating_sub(paid));
 
 		let leg =
@@ -432,68 +598,83 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Releases every hold the round still has, except the deposits of the dealers in
-	/// `forfeited` (already paid out), and removes the round.
-	fn end(id: RoundId, round: &RoundOf<T>, forfeited: &[Role]) {
-		for dealer in [Role::RmDealer, Role::MmDealer] {
-			if !forfeited.contains(&dealer) {
-				Self::release(
-					HoldReason::DealerDeposit,
-					round.account(dealer),
-					round.held_deposit(dealer),
-				);
+	/// Releases every hold the round still has, except the deposits of `forfeited` (already
+	/// paid out), uncounts the round for its participants and removes it.
+	pub(crate) fn end(id: RoundId, round: &RoundOf<T>, forfeited: &[Role]) {
+		for role in Role::ALL {
+			if !round.is_bound(role) {
+				continue;
 			}
+			let who = round.account(role);
+			if !forfeited.contains(&role) {
+				Self::release(HoldReason::Deposit, who, round.deposits.get(role));
+			}
+			ActiveRounds::<T>::mutate_exists(who, |count| {
+				*count = count.map(|count| count.saturating_sub(1)).filter(|count| *count > 0);
+			});
 		}
 		Self::release(HoldReason::RoundDeposit, &round.rm_dealer, round.round_deposit);
 		Self::release(HoldReason::Interest, &round.rm, round.interest_held);
+		Self::unschedule(id, round.deadline);
 		Rounds::<T>::remove(id);
-		Deadlines::<T>::mutate(|deadlines| deadlines.retain(|(round_id, _)| *round_id != id));
 	}
 
-	/// Ends the round after `deviators` deviated: each deviating dealer's deposit is split
-	/// equally among the participants who did not deviate (the remainder to the first of
-	/// them: the other dealer, else RM); everything else is released.
+	/// Ends the round after `deviators` deviated. Each deviator's deposit goes to the
+	/// participants of the other side of the trade that did not deviate, in equal shares (the
+	/// remainder to the dealer); it is burned if that whole side deviated too, so that no
+	/// deviation ever pays its own side. Everything else is released.
 	fn abort(id: RoundId, round: &RoundOf<T>, deviators: &[Role], reason: AbortReason) {
-		let recipients: Vec<Role> =
-			ROLES.iter().copied().filter(|role| !deviators.contains(role)).collect();
 		for &deviator in deviators {
-			let forfeited = round.held_deposit(deviator);
+			let forfeited = round.deposits.get(deviator);
 			let from = round.account(deviator).clone();
-			if !forfeited.is_zero() && !recipients.is_empty() {
-				let count: BalanceOf<T> = (recipients.len() as u32).into();
-				let share = forfeited.checked_div(&count).unwrap_or_default();
-				let mut remainder = forfeited;
+			Self::deposit_event(Event::Deviated {
+				round: id,
+				who: from.clone(),
+				role: deviator,
+				forfeited,
+			});
+			if forfeited.is_zero() {
+				continue;
+			}
+			let recipients: Vec<Role> = Role::ALL
+				.into_iter()
+				.filter(|role| role.is_rm_side() != deviator.is_rm_side())
+				.filter(|role| !deviators.contains(role))
+				.collect();
+			let mut remainder = forfeited;
+			if let Some(count) = u32::try_from(recipients.len()).ok().filter(|count| *count > 0) {
+				let share = forfeited.checked_div(&count.into()).unwrap_or_default();
 				for (index, recipient) in recipients.iter().enumerate() {
+					// The dealer comes first in `Role::ALL` and takes the remainder.
 					let amount = if index == 0 {
 						forfeited
-							.saturating_sub(share.saturating_mul(count.saturating_sub(1u32.into())))
+							.saturating_sub(share.saturating_mul(count.saturating_sub(1).into()))
 					} else {
 						share
 					};
 					let to = round.account(*recipient).clone();
-					let paid = Self::pay_from_hold(HoldReason::DealerDeposit, &from, &to, amount);
+					let paid = Self::pay_from_hold(HoldReason::Deposit, &from, &to, amount);
 					remainder = remainder.saturating_sub(paid);
-				}
-				// A share that could not be paid (a reaped recipient) is burned, never returned
-				// to the deviator.
-				if !remainder.is_zero() {
-					if let Err(error) = T::Currency::burn_held(
-						&HoldReason::DealerDeposit.into(),
-						&from,
-						remainder,
-						Precision::BestEffort,
-						Fortitude::Force,
-					) {
-						log::error!(target: LOG_TARGET, "burning a forfeited share failed: {error:?}");
-					}
+					Self::deposit_event(Event::ForfeitPaid {
+						round: id,
+						from: from.clone(),
+						to,
+						amount: paid,
+					});
 				}
 			}
-			Self::deposit_event(Event::Deviated {
-				round: id,
-				who: from,
-				role: deviator,
-				forfeited,
-			});
+			// What nobody harmed could receive is burned, never returned to the deviator.
+			if !remainder.is_zero() {
+				if let Err(error) = T::Currency::burn_held(
+					&HoldReason::Deposit.into(),
+					&from,
+					remainder,
+					Precision::BestEffort,
+					Fortitude::Force,
+				) {
+					defensive!("burning a forfeited deposit failed", error);
+				}
+			}
 		}
 		let phase = round.phase;
 		Self::end(id, round, deviators);
@@ -502,77 +683,128 @@ impl<T: Config> Pallet<T> {
 
 	/// Who missed the step `round` waits for.
 	fn missing(round: &RoundOf<T>) -> Vec<Role> {
-		match round.phase {
-			Phase::Revealing => {
-				let mut missing = Vec::new();
-				if round.rm_report.is_none() {
-					missing.push(Role::RmDealer);
-				}
-				if round.mm_report.is_none() {
-					missing.push(Role::MmDealer);
-				}
-				missing
-			},
-			phase => alloc::vec![expected(phase).0],
-		}
-	}
-
-	/// The deadline hook: ends every round whose deadline is before `now`.
-	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
-		let expired: Vec<RoundId> = Deadlines::<T>::get()
+		waits_for(round.phase)
 			.iter()
-			.filter(|(_, deadline)| *deadline < now)
-			.map(|(id, _)| *id)
-			.collect();
-		for &id in &expired {
-			match Rounds::<T>::get(id) {
-				Some(round) => {
-					let missing = Self::missing(&round);
-					Self::abort(id, &round, &missing, AbortReason::MissedDeadline);
-				},
-				None => {
-					log::error!(target: LOG_TARGET, "round {id} in Deadlines but not stored");
-					Deadlines::<T>::mutate(|deadlines| {
-						deadlines.retain(|(round_id, _)| *round_id != id)
-					});
-				},
-			}
-		}
-		T::WeightInfo::on_initialize(expired.len() as u32)
+			.copied()
+			.filter(|role| match (round.phase, role) {
+				(Phase::Committing, Role::RmDealer) => round.rm_commitment.is_none(),
+				(Phase::Committing, Role::MmDealer) => round.mm_commitment.is_none(),
+				(Phase::Committing, client) => !round.is_bound(*client),
+				(Phase::Revealing, Role::RmDealer) => round.rm_report.is_none(),
+				(Phase::Revealing, _) => round.mm_report.is_none(),
+				_ => true,
+			})
+			.collect()
 	}
 
-	/// The pallet's invariants: every round is indexed once with its deadline, the holds equal
-	/// what the rounds record, and each round's fields fit its phase.
+	/// The deadline hook: the rounds whose deadline was the previous block are extended by
+	/// the congested blocks of their window, if there were any, and otherwise ended, the
+	/// parties they waited for deviating.
+	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
+		if now.is_zero() {
+			return T::WeightInfo::on_initialize(0);
+		}
+		let due = now.saturating_sub(1u32.into());
+		let ids = DeadlinesAt::<T>::take(due);
+		let congested = CongestedBlocks::<T>::get();
+		for &id in ids.iter() {
+			let Some(mut round) = Rounds::<T>::get(id) else {
+				defensive!("a deadline for a round that is not stored");
+				continue;
+			};
+			let extra = congested.saturating_sub(round.congestion_mark);
+			if extra > 0 {
+				if let Ok(deadline) = Self::schedule(id, due.saturating_add(extra.into())) {
+					round.deadline = deadline;
+					round.congestion_mark = congested;
+					Rounds::<T>::insert(id, round);
+					Self::deposit_event(Event::DeadlineExtended { round: id, deadline });
+					continue;
+				}
+			}
+			let missing = Self::missing(&round);
+			Self::abort(id, &round, &missing, AbortReason::MissedDeadline);
+		}
+		T::WeightInfo::on_initialize(ids.len() as u32)
+	}
+
+	/// Counts the block as congested if its normal-class weight (either dimension) or its
+	/// length reached [`Config::CongestionThreshold`] of the normal-class limit.
+	pub(crate) fn do_on_finalize() {
+		let threshold = T::CongestionThreshold::get();
+		let weights = <T as frame_system::Config>::BlockWeights::get();
+		let limit = weights.get(DispatchClass::Normal).max_total.unwrap_or(weights.max_block);
+		let used = *frame_system::BlockWeight::<T>::get().get(DispatchClass::Normal);
+		let length_limit =
+			*<T as frame_system::Config>::BlockLength::get().max.get(DispatchClass::Normal);
+		let length = frame_system::BlockSize::<T>::get().unwrap_or_default();
+		let congested = used.ref_time() >= threshold.mul_floor(limit.ref_time())
+			|| used.proof_size() >= threshold.mul_floor(limit.proof_size())
+			|| length >= threshold.mul_floor(length_limit);
+		if congested {
+			CongestedBlocks::<T>::mutate(|count| *count = count.saturating_add(1));
+		}
+	}
+
+	/// The pallet's invariants: every round is indexed once at its deadline, no deadline list
+	/// names a missing round, the holds and the per-account counts equal what the rounds
+	/// record, and each round's fields fit its phase.
 	#[cfg(any(test, feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
 
-		let deadlines = Deadlines::<T>::get();
 		let next = NextRoundId::<T>::get();
-		let mut stored: u32 = 0;
 		type Sums<T> = BTreeMap<(<T as frame_system::Config>::AccountId, u8), BalanceOf<T>>;
 		let mut held: Sums<T> = BTreeMap::new();
 		let mut add = |who: &T::AccountId, reason: u8, amount: BalanceOf<T>| {
 			let entry = held.entry((who.clone(), reason)).or_insert_with(Zero::zero);
 			*entry = entry.saturating_add(amount);
 		};
+		let mut counts: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		let mut indexed: u32 = 0;
+		for (at, ids) in DeadlinesAt::<T>::iter() {
+			ensure!(!ids.is_empty(), "an empty deadline list is stored");
+			for id in ids {
+				indexed = indexed.saturating_add(1);
+				ensure!(
+					Rounds::<T>::get(id).is_some_and(|round| round.deadline == at),
+					"a deadline list names a round not due then"
+				);
+			}
+		}
+		let mut stored: u32 = 0;
 		for (id, round) in Rounds::<T>::iter() {
 			stored = stored.saturating_add(1);
 			ensure!(id < next, "a round beyond NextRoundId");
 			ensure!(
-				deadlines
-					.iter()
-					.filter(|(round_id, deadline)| *round_id == id && *deadline == round.deadline)
-					.count() == 1,
-				"a round not indexed once with its deadline"
+				DeadlinesAt::<T>::get(round.deadline).iter().filter(|other| **other == id).count()
+					== 1,
+				"a round not indexed once at its deadline"
 			);
-			let after_reveal = !matches!(round.phase, Phase::Joining | Phase::Revealing);
+			let committed = round.rm_commitment.is_some() && round.mm_commitment.is_some();
+			let all_bound = Role::ALL.iter().all(|role| round.is_bound(*role));
+			let after_reveal =
+				!matches!(round.phase, Phase::Joining | Phase::Committing | Phase::Revealing);
 			ensure!(
-				round.mm_commitment.is_some() == (round.phase != Phase::Joining),
-				"BDmm's commitment does not fit the phase"
+				round.is_bound(Role::RmDealer)
+					&& round.is_bound(Role::MmDealer) == (round.phase != Phase::Joining),
+				"the dealers' deposits do not fit the phase"
 			);
-			ensure!(round.terms.is_some() == after_reveal, "terms do not fit the phase");
+			ensure!(
+				matches!(round.phase, Phase::Joining | Phase::Committing)
+					|| (committed && all_bound),
+				"reveals opened before all four were bound"
+			);
+			ensure!(
+				round.phase != Phase::Joining
+					|| (round.rm_commitment.is_none() && round.mm_commitment.is_none()),
+				"a commitment before BDmm joined"
+			);
+			ensure!(
+				round.terms.is_some() == after_reveal && round.interest.is_some() == after_reveal,
+				"terms do not fit the phase"
+			);
 			ensure!(
 				!after_reveal || (round.rm_report.is_some() && round.mm_report.is_some()),
 				"instructions without both reports"
@@ -582,15 +814,31 @@ impl<T: Config> Pallet<T> {
 					|| matches!(round.phase, Phase::DealerOffer | Phase::DealerAcceptance),
 				"interest held before RM accepted"
 			);
-			add(&round.rm_dealer, 0, round.held_deposit(Role::RmDealer));
-			add(&round.mm_dealer, 0, round.held_deposit(Role::MmDealer));
+			let cap_deposit = Self::deposit_for(round.stake_cap).unwrap_or_default();
+			for role in Role::ALL {
+				let deposit = round.deposits.get(role);
+				ensure!(
+					deposit.is_zero() || deposit == round.deposits.rm_dealer,
+					"participants hold different deposits"
+				);
+				ensure!(
+					after_reveal || deposit.is_zero() || deposit == cap_deposit,
+					"a deposit before the terms is not BaseDeposit + stake_cap"
+				);
+				ensure!(deposit <= cap_deposit, "a deposit above BaseDeposit + stake_cap");
+				add(round.account(role), 0, deposit);
+				if round.is_bound(role) {
+					let count = counts.entry(round.account(role).clone()).or_default();
+					*count = count.saturating_add(1);
+				}
+			}
 			add(&round.rm_dealer, 1, round.round_deposit);
 			add(&round.rm, 2, round.interest_held);
 		}
-		ensure!(stored as usize == deadlines.len(), "Deadlines and Rounds differ in size");
+		ensure!(stored == indexed, "deadline lists and rounds differ in size");
 		for ((who, reason), amount) in held {
 			let reason = match reason {
-				0 => HoldReason::DealerDeposit,
+				0 => HoldReason::Deposit,
 				1 => HoldReason::RoundDeposit,
 				_ => HoldReason::Interest,
 			};
@@ -599,6 +847,16 @@ impl<T: Config> Pallet<T> {
 				"a hold differs from what the rounds record"
 			);
 		}
+		let mut accounts: u32 = 0;
+		for (who, count) in ActiveRounds::<T>::iter() {
+			accounts = accounts.saturating_add(1);
+			ensure!(
+				counts.get(&who) == Some(&count),
+				"an account's count of rounds differs from the rounds"
+			);
+			ensure!(count <= T::MaxRoundsPerAccount::get(), "an account in too many rounds");
+		}
+		ensure!(accounts as usize == counts.len(), "an account's rounds are not counted");
 		Ok(())
 	}
 }

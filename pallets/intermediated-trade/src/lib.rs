@@ -9,14 +9,17 @@
 //! A round goes through a fixed sequence of steps, each an extrinsic from one party within a
 //! window of blocks (see `docs/intermediated-trade.md` for the timeline):
 //!
-//! 1. [`Pallet::open_round`]: BDrm names the other three, commits to RM's schedule and its
-//!    hurdle by hash, and its contingent deposit [`Config::DealerDeposit`] (plus the storage
-//!    deposit [`Config::RoundDeposit`]) is held.
-//! 2. [`Pallet::join_round`]: BDmm commits to MM's schedule and its hurdle; its deposit is held.
+//! 1. [`Pallet::open_round`]: BDrm names BDmm, RM and MM and the round's stake cap; its deposit
+//!    `BaseDeposit + stake_cap` and the storage deposit are held. [`Pallet::join_round`]: BDmm
+//!    agrees and holds the same deposit. Until BDmm joins, the round binds nobody else.
+//! 2. In any order: [`Pallet::consent`] by RM and by MM (each holds the same deposit: a client
+//!    that walks away later forfeits it) and [`Pallet::commit`] by each dealer, to its client's
+//!    schedule and its hurdle, by a hash bound to this chain and this round.
 //! 3. [`Pallet::reveal`]: each dealer reveals its report and salt. A reveal that does not match
 //!    its commitment, or reveals an invalid report, is a deviation. Once both are revealed the
 //!    contract computes `Q* = argmax (S⁻¹(Q) − D⁻¹(Q))·Q` subject to the hurdles and sends its
 //!    trading instructions ([`Event::TradingInstructions`]), or ends the round with no trade.
+//!    With the terms the stake is known, and every deposit is lowered to `BaseDeposit + stake`.
 //! 4. [`Pallet::offer`] and [`Pallet::accept`], in this order: BDmm offers MM `r_mm`, MM
 //!    accepts; BDrm offers RM `r_rm`, RM accepts (its interest `r_rm·Q*` is held); BDrm offers
 //!    BDmm the inter-dealer leg at `r_bd`, BDmm accepts and the round settles.
@@ -25,11 +28,14 @@
 //! records the legs ([`Event::RepoLegRecorded`]) and settles the interest in the native token:
 //! from RM's held `r_rm·Q*`, MM receives `r_mm·Q*`, BDmm `(r_bd − r_mm)·Q*` and BDrm
 //! `(r_rm − r_bd)·Q*`. Rates are in whole tokens per unit of cash ([`Config::BalanceUnit`]).
+//! Payments out of the pallet's holds move with `Fortitude::Force`: no lock can stop them.
 //!
-//! **Deviation.** A missed deadline, a bad reveal or an invalid report ends the round: a
-//! deviating dealer's deposit is split among the other participants, every other hold is
-//! released. Clients hold no deposit: a client's missed step only ends the round.
-//! The deadlines are enforced by `on_initialize`.
+//! **Deviation.** A missed deadline, a bad reveal or an invalid report ends the round: the
+//! deviator's deposit goes to the other side of the trade (RM's side is RM and BDrm; MM's side
+//! is MM and BDmm), never to its own side, so nobody can recover part of a forfeit through a
+//! partner it controls. Every other hold is released. The deposit exceeds the stake, the most
+//! any deviation can gain. The deadlines are kept per block and enforced by `on_initialize`;
+//! a window is extended by one block for every congested block in it.
 //!
 //! The math is pure and lives in [`intermediated_trade_primitives`].
 
@@ -41,6 +47,7 @@ extern crate alloc;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod impls;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -78,10 +85,10 @@ pub mod pallet {
 		traits::fungible::{Inspect, Mutate, MutateHold},
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::FixedPointOperand;
+	use sp_runtime::{FixedPointOperand, Perbill};
 
 	/// The pallet's storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -107,9 +114,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type BalanceUnit: Get<BalanceOf<Self>>;
 
-		/// The contingent deposit each dealer posts for a round, forfeited if it deviates.
+		/// Each participant's deposit before the stake: what a round that fails before its terms
+		/// costs the others (time and fees). A participant holds `BaseDeposit + stake_cap` from
+		/// joining or consenting, `BaseDeposit + stake` once the terms are selected.
 		#[pallet::constant]
-		type DealerDeposit: Get<BalanceOf<Self>>;
+		type BaseDeposit: Get<BalanceOf<Self>>;
 
 		/// The storage deposit BDrm posts for a round, returned when the round ends.
 		#[pallet::constant]
@@ -119,7 +128,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type JoinWindow: Get<BlockNumberFor<Self>>;
 
-		/// Blocks both dealers have to reveal after BDmm joined.
+		/// Blocks the clients have to consent and the dealers to commit after BDmm joined.
+		#[pallet::constant]
+		type CommitWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks both dealers have to reveal once all four are bound.
 		#[pallet::constant]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
 
@@ -127,9 +140,26 @@ pub mod pallet {
 		#[pallet::constant]
 		type StepWindow: Get<BlockNumberFor<Self>>;
 
-		/// The most rounds in progress at once.
+		/// The most rounds an account takes part in at once (counted from when it holds a
+		/// deposit in the round: being named by someone else does not count).
 		#[pallet::constant]
-		type MaxRounds: Get<u32>;
+		type MaxRoundsPerAccount: Get<u32>;
+
+		/// The most deadlines that fall in one block: the hook's work per block.
+		#[pallet::constant]
+		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// How many blocks past its due block a deadline may be moved when the blocks' lists
+		/// are full (a later deadline only gives the acting party more time); beyond that the
+		/// step fails with [`Error::DeadlinesFull`].
+		#[pallet::constant]
+		type MaxDeadlineDeferral: Get<u32>;
+
+		/// A block whose normal-class weight or length reaches this share of its limit is
+		/// congested: each congested block in a step's window extends the window by one block,
+		/// so that stuffing blocks cannot crowd a party out of its step.
+		#[pallet::constant]
+		type CongestionThreshold: Get<Perbill>;
 
 		/// Weights of the calls and of the deadline hook, from the benchmarks.
 		type WeightInfo: WeightInfo;
@@ -138,8 +168,8 @@ pub mod pallet {
 	/// Why the pallet holds funds.
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// A dealer's contingent deposit for a round.
-		DealerDeposit,
+		/// A participant's deposit for a round, forfeited to the other side if it deviates.
+		Deposit,
 		/// BDrm's storage deposit for a round.
 		RoundDeposit,
 		/// RM's interest `r_rm·Q*`, between its acceptance and the settlement.
@@ -150,23 +180,37 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextRoundId<T> = StorageValue<_, RoundId, ValueQuery>;
 
-	/// The rounds in progress, by identifier (at most [`Config::MaxRounds`]: see
-	/// [`Deadlines`]). A round is removed when it settles or ends; its outcome stays in the
-	/// events.
+	/// The rounds in progress, by identifier. A round is removed when it settles or ends; its
+	/// outcome stays in the events. Each round's storage is paid by BDrm's round deposit.
 	#[pallet::storage]
 	pub type Rounds<T: Config> = StorageMap<_, Twox64Concat, RoundId, RoundOf<T>>;
 
-	/// Every round in progress with its current deadline, at most [`Config::MaxRounds`]: the
-	/// hook reads this one value each block to find the rounds whose step was missed.
+	/// The rounds whose current step's deadline is each block: the hook reads the one list of
+	/// the block that just ended, at most [`Config::MaxDeadlinesPerBlock`] rounds.
 	#[pallet::storage]
-	pub type Deadlines<T: Config> =
-		StorageValue<_, BoundedVec<(RoundId, BlockNumberFor<T>), T::MaxRounds>, ValueQuery>;
+	pub type DeadlinesAt<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<RoundId, T::MaxDeadlinesPerBlock>,
+		ValueQuery,
+	>;
+
+	/// How many rounds each account takes part in (holds a deposit in), at most
+	/// [`Config::MaxRoundsPerAccount`].
+	#[pallet::storage]
+	pub type ActiveRounds<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// How many congested blocks the chain has had (see [`Config::CongestionThreshold`]).
+	#[pallet::storage]
+	pub type CongestedBlocks<T> = StorageValue<_, u32, ValueQuery>;
 
 	/// What happened. Every step of every round has its event.
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// BDrm opened a round and committed; BDmm must join by `deadline`.
+		/// BDrm opened a round; BDmm must join by `deadline`.
 		RoundOpened {
 			/// The round.
 			round: RoundId,
@@ -178,17 +222,42 @@ pub mod pallet {
 			rm: T::AccountId,
 			/// MM.
 			mm: T::AccountId,
-			/// BDrm's commitment.
-			commitment: Commitment,
+			/// The most the round may put at stake.
+			stake_cap: BalanceOf<T>,
+			/// The deposit each participant holds until the terms are selected.
+			deposit: BalanceOf<T>,
 			/// The last block BDmm may join in.
 			deadline: BlockNumberFor<T>,
 		},
-		/// BDmm joined and committed; both dealers must reveal by `deadline`.
+		/// BDmm joined; the clients must consent and the dealers commit by `deadline`.
 		RoundJoined {
 			/// The round.
 			round: RoundId,
-			/// BDmm's commitment.
+			/// The last block to consent or commit in.
+			deadline: BlockNumberFor<T>,
+		},
+		/// A client consented to the round and holds its deposit.
+		Consented {
+			/// The round.
+			round: RoundId,
+			/// The client.
+			client: T::AccountId,
+			/// Its deposit.
+			deposit: BalanceOf<T>,
+		},
+		/// A dealer committed to its report.
+		Committed {
+			/// The round.
+			round: RoundId,
+			/// The dealer.
+			dealer: T::AccountId,
+			/// Its commitment.
 			commitment: Commitment,
+		},
+		/// All four are bound: both dealers must reveal by `deadline`.
+		RevealsOpened {
+			/// The round.
+			round: RoundId,
 			/// The last block to reveal in.
 			deadline: BlockNumberFor<T>,
 		},
@@ -202,12 +271,14 @@ pub mod pallet {
 			report: Report,
 		},
 		/// The contract's trading instructions: the terms every leg must follow. BDmm must
-		/// offer MM by `deadline`.
+		/// offer MM by `deadline`. Every deposit is now `BaseDeposit + stake`.
 		TradingInstructions {
 			/// The round.
 			round: RoundId,
 			/// `Q*`, `r_rm`, `r_mm`, `r_bd`.
 			terms: Terms,
+			/// What the round puts at stake: the largest joint profit of the reported schedules.
+			stake: BalanceOf<T>,
 			/// The last block for BDmm's offer.
 			deadline: BlockNumberFor<T>,
 		},
@@ -264,7 +335,7 @@ pub mod pallet {
 			/// The interest paid.
 			payments: Payments<BalanceOf<T>>,
 		},
-		/// A party deviated; a dealer forfeits its deposit to the other participants.
+		/// A party deviated and forfeits its deposit to the other side of the trade.
 		Deviated {
 			/// The round.
 			round: RoundId,
@@ -272,8 +343,20 @@ pub mod pallet {
 			who: T::AccountId,
 			/// Its role.
 			role: Role,
-			/// What it forfeited (zero for a client, or a dealer that had not joined).
+			/// Its deposit, forfeited (zero for a client that had not consented, or a dealer
+			/// that had not joined).
 			forfeited: BalanceOf<T>,
+		},
+		/// Part of a forfeited deposit was paid to a participant the deviation harmed.
+		ForfeitPaid {
+			/// The round.
+			round: RoundId,
+			/// Who deviated.
+			from: T::AccountId,
+			/// Who received it.
+			to: T::AccountId,
+			/// What was actually paid.
+			amount: BalanceOf<T>,
 		},
 		/// The round ended without settling; every remaining hold was released.
 		RoundAborted {
@@ -284,6 +367,13 @@ pub mod pallet {
 			/// Why.
 			reason: AbortReason,
 		},
+		/// Congested blocks during a step's window extended its deadline.
+		DeadlineExtended {
+			/// The round.
+			round: RoundId,
+			/// The new last block for the step.
+			deadline: BlockNumberFor<T>,
+		},
 	}
 
 	/// Why a call failed. A failed call changes nothing.
@@ -291,7 +381,8 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// There is no round in progress with this identifier.
 		UnknownRound,
-		/// [`Config::MaxRounds`] rounds are already in progress.
+		/// The caller, or an account it names, already takes part in
+		/// [`Config::MaxRoundsPerAccount`] rounds.
 		TooManyRounds,
 		/// The four participants are not four different accounts.
 		PartiesNotDistinct,
@@ -309,22 +400,39 @@ pub mod pallet {
 		TermsMismatch,
 		/// The step's deadline has passed.
 		DeadlinePassed,
+		/// The client has already consented, or the dealer already committed.
+		AlreadyBound,
+		/// The stake cap is zero, or the deposit it implies overflows the balance type.
+		BadStakeCap,
+		/// Every round identifier has been used.
+		RoundIdsExhausted,
+		/// Every block within [`Config::MaxDeadlineDeferral`] of the step's deadline already
+		/// has [`Config::MaxDeadlinesPerBlock`] deadlines: try again in a later block.
+		DeadlinesFull,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Ends the rounds whose step's deadline passed (the party it waited for deviated);
-		/// returns the benchmarked weight of that work.
+		/// Ends (or, after congested blocks, extends) the rounds whose step's deadline was the
+		/// previous block; returns the benchmarked weight of that work and of `on_finalize`.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::do_on_initialize(now)
+			Self::do_on_initialize(now).saturating_add(T::WeightInfo::on_finalize())
+		}
+
+		/// Counts the block as congested if its normal-class weight or length reached
+		/// [`Config::CongestionThreshold`] of the limit.
+		fn on_finalize(_now: BlockNumberFor<T>) {
+			Self::do_on_finalize()
 		}
 
 		fn integrity_test() {
-			assert!(T::MaxRounds::get() > 0, "MaxRounds must be positive");
+			assert!(T::MaxRoundsPerAccount::get() > 0, "MaxRoundsPerAccount must be positive");
+			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be positive");
 			assert!(!T::BalanceUnit::get().is_zero(), "BalanceUnit must be positive");
-			assert!(!T::DealerDeposit::get().is_zero(), "DealerDeposit must be positive");
+			assert!(!T::BaseDeposit::get().is_zero(), "BaseDeposit must be positive");
 			assert!(!T::RoundDeposit::get().is_zero(), "RoundDeposit must be positive");
 			assert!(!T::JoinWindow::get().is_zero(), "JoinWindow must be positive");
+			assert!(!T::CommitWindow::get().is_zero(), "CommitWindow must be positive");
 			assert!(!T::RevealWindow::get().is_zero(), "RevealWindow must be positive");
 			assert!(!T::StepWindow::get().is_zero(), "StepWindow must be positive");
 		}
@@ -335,12 +443,16 @@ pub mod pallet {
 		}
 	}
 
+	/// Every step under a deadline is an operational extrinsic: it may use the block space
+	/// that normal transactions cannot fill, so a party cannot be crowded out of its step by
+	/// stuffing blocks. Opening a round has no deadline and is a normal one.
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Opens a round as BDrm, RM's dealer: names BDmm, RM and MM (existing accounts, all
-		/// different), commits to RM's schedule and BDrm's hurdle with `commitment` (see
-		/// [`Pallet::commitment`]) and holds the dealer deposit and the round deposit. BDmm
-		/// must join within [`Config::JoinWindow`] blocks.
+		/// different) and the most the round may put at stake, `stake_cap` (see
+		/// [`intermediated_trade_primitives::max_joint_profit`]); holds the deposit
+		/// `BaseDeposit + stake_cap` and the round deposit. BDmm must join within
+		/// [`Config::JoinWindow`] blocks.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::open_round())]
 		pub fn open_round(
@@ -348,24 +460,19 @@ pub mod pallet {
 			mm_dealer: T::AccountId,
 			rm: T::AccountId,
 			mm: T::AccountId,
-			commitment: Commitment,
+			stake_cap: BalanceOf<T>,
 		) -> DispatchResult {
 			let rm_dealer = ensure_signed(origin)?;
-			Self::do_open_round(rm_dealer, mm_dealer, rm, mm, commitment)
+			Self::do_open_round(rm_dealer, mm_dealer, rm, mm, stake_cap)
 		}
 
-		/// Joins `round` as its BDmm: commits to MM's schedule and BDmm's hurdle and holds the
-		/// dealer deposit. Both dealers must then reveal within [`Config::RevealWindow`]
-		/// blocks.
+		/// Joins `round` as its BDmm: holds the same deposit as BDrm. The clients must then
+		/// consent and the dealers commit within [`Config::CommitWindow`] blocks.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::join_round())]
-		pub fn join_round(
-			origin: OriginFor<T>,
-			round: RoundId,
-			commitment: Commitment,
-		) -> DispatchResult {
+		#[pallet::weight((T::WeightInfo::join_round(), DispatchClass::Operational))]
+		pub fn join_round(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_join_round(who, round, commitment)
+			Self::do_join_round(who, round)
 		}
 
 		/// Reveals the caller's report (BDrm: RM's demand; BDmm: MM's supply; each with its
@@ -377,7 +484,10 @@ pub mod pallet {
 		/// both have revealed, the contract selects the trade ([`Event::TradingInstructions`])
 		/// or ends the round with none ([`Event::NoTradeSelected`]).
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::reveal().max(T::WeightInfo::reveal_deviation()))]
+		#[pallet::weight((
+			T::WeightInfo::reveal().max(T::WeightInfo::reveal_deviation()),
+			DispatchClass::Operational
+		))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			round: RoundId,
@@ -392,7 +502,7 @@ pub mod pallet {
 		/// `quantity = Q*` at `rate = r_mm`, BDrm offers RM `Q*` at `r_rm`, BDrm offers BDmm `Q*`
 		/// at `r_bd`. The terms must equal the instructions exactly.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::offer())]
+		#[pallet::weight((T::WeightInfo::offer(), DispatchClass::Operational))]
 		pub fn offer(
 			origin: OriginFor<T>,
 			round: RoundId,
@@ -407,7 +517,7 @@ pub mod pallet {
 		/// accepts `r_rm` (its interest `r_rm·Q*` is held until settlement), BDmm accepts the
 		/// inter-dealer leg at `r_bd`, which settles the round.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::accept())]
+		#[pallet::weight((T::WeightInfo::accept(), DispatchClass::Operational))]
 		pub fn accept(
 			origin: OriginFor<T>,
 			round: RoundId,
@@ -416,6 +526,29 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_accept(who, round, quantity, rate)
+		}
+
+		/// Consents to `round` as its RM or MM: holds the client's deposit
+		/// `BaseDeposit + stake_cap`, forfeited to the other side if the client later walks
+		/// away from the contract's terms.
+		#[pallet::call_index(5)]
+		#[pallet::weight((T::WeightInfo::consent(), DispatchClass::Operational))]
+		pub fn consent(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_consent(who, round)
+		}
+
+		/// Commits, as a dealer of `round`, to its report with `commitment` (see
+		/// [`Pallet::commitment`]: the hash binds this chain and this round).
+		#[pallet::call_index(6)]
+		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
+		pub fn commit(
+			origin: OriginFor<T>,
+			round: RoundId,
+			commitment: Commitment,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit(who, round, commitment)
 		}
 	}
 }

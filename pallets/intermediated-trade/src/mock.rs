@@ -18,18 +18,28 @@ type Block = frame_system::mocking::MockBlock<Test>;
 
 /// One whole token: 12 decimals, as on the chain.
 pub const UNIT: Balance = 1_000_000_000_000;
-/// Each dealer's contingent deposit.
-pub const DEALER_DEPOSIT: Balance = 90 * UNIT;
+/// Each participant's deposit before the stake.
+pub const BASE_DEPOSIT: Balance = 90 * UNIT;
+/// The stake cap the tests' rounds declare (the worked example's stake is 12.5 EQ).
+pub const STAKE_CAP: Balance = 30 * UNIT;
+/// Each participant's deposit until the terms: `BASE_DEPOSIT + STAKE_CAP`.
+pub const CAP_DEPOSIT: Balance = BASE_DEPOSIT + STAKE_CAP;
 /// The round's storage deposit.
 pub const ROUND_DEPOSIT: Balance = UNIT;
 /// Blocks to join, to reveal, and for each offer or acceptance.
 pub const JOIN_WINDOW: u64 = 5;
+/// Blocks to consent and commit.
+pub const COMMIT_WINDOW: u64 = 6;
 /// Blocks to reveal.
 pub const REVEAL_WINDOW: u64 = 4;
 /// Blocks per offer or acceptance.
 pub const STEP_WINDOW: u64 = 3;
-/// The most rounds in progress.
-pub const MAX_ROUNDS: u32 = 4;
+/// The most rounds an account takes part in.
+pub const MAX_ROUNDS_PER_ACCOUNT: u32 = 3;
+/// The most deadlines in one block.
+pub const MAX_DEADLINES_PER_BLOCK: u32 = 2;
+/// How far a deadline may move when blocks are full.
+pub const MAX_DEADLINE_DEFERRAL: u32 = 2;
 /// What every test account holds at genesis.
 pub const ENDOWMENT: Balance = 1_000 * UNIT;
 /// BDrm, BDmm, RM, MM and a stranger.
@@ -91,13 +101,22 @@ impl pallet_intermediated_trade::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type BalanceUnit = ConstU128<UNIT>;
-	type DealerDeposit = ConstU128<DEALER_DEPOSIT>;
+	type BaseDeposit = ConstU128<BASE_DEPOSIT>;
 	type RoundDeposit = ConstU128<ROUND_DEPOSIT>;
 	type JoinWindow = ConstU64<JOIN_WINDOW>;
+	type CommitWindow = ConstU64<COMMIT_WINDOW>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type StepWindow = ConstU64<STEP_WINDOW>;
-	type MaxRounds = ConstU32<MAX_ROUNDS>;
+	type MaxRoundsPerAccount = ConstU32<MAX_ROUNDS_PER_ACCOUNT>;
+	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES_PER_BLOCK>;
+	type MaxDeadlineDeferral = ConstU32<MAX_DEADLINE_DEFERRAL>;
+	type CongestionThreshold = CongestionThreshold;
 	type WeightInfo = ();
+}
+
+frame_support::parameter_types! {
+	/// 90 % of the normal-class limit.
+	pub const CongestionThreshold: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(90);
 }
 
 /// Externalities with accounts 1..=20 endowed, at block 1.
@@ -121,15 +140,28 @@ pub fn build_and_execute<R>(test: impl FnOnce() -> R) -> R {
 	})
 }
 
-/// Runs the hooks of the blocks after the current one, up to block `number`, checking the
-/// invariants after each. Events are kept for the last block only, as on a chain.
+/// Finalizes the current block and runs the hooks of the blocks after it, up to block
+/// `number`, checking the invariants after each. Events are kept for the last block only, as on
+/// a chain.
 pub fn run_to_block(number: u64) {
 	use frame_support::traits::Hooks;
 	while System::block_number() < number {
+		IntermediatedTrade::on_finalize(System::block_number());
 		let next = System::block_number() + 1;
 		System::reset_events();
 		System::set_block_number(next);
+		frame_system::BlockWeight::<Test>::kill();
+		frame_system::BlockSize::<Test>::kill();
 		IntermediatedTrade::on_initialize(next);
 		IntermediatedTrade::do_try_state().expect("invariants hold after every block");
 	}
+}
+
+/// Fills the current block's normal class up to its limit, as a block stuffer would.
+pub fn stuff_block() {
+	use frame_support::{dispatch::DispatchClass, traits::Get};
+	let weights: frame_system::limits::BlockWeights =
+		<Test as frame_system::Config>::BlockWeights::get();
+	let limit = weights.get(DispatchClass::Normal).max_total.expect("a normal-class limit");
+	frame_system::BlockWeight::<Test>::mutate(|used| used.set(limit, DispatchClass::Normal));
 }

@@ -42,8 +42,8 @@ fn mm_report(hurdle: FixedU128) -> Report {
 	}
 }
 
-fn commit(dealer: AccountId, report: &Report, salt: &Salt) -> Commitment {
-	IntermediatedTrade::commitment(&dealer, report, salt)
+fn commitment(id: RoundId, dealer: AccountId, report: &Report, salt: &Salt) -> Commitment {
+	IntermediatedTrade::commitment(id, &dealer, report, salt)
 }
 
 fn events() -> Vec<Event<Test>> {
@@ -69,30 +69,52 @@ fn example_terms() -> Terms {
 	Terms { quantity: ratio(5, 2), mm_rate: ratio(5, 2), rm_rate: ratio(15, 2), bd_rate: int(5) }
 }
 
-fn open_with(rm: Report) -> RoundId {
+/// The worked example's stake: `A²·σ/4 = 10²·½/4 = 12.5` EQ.
+const STAKE: Balance = 25 * UNIT / 2;
+/// Each participant's deposit once the worked example's terms are selected.
+const TERMS_DEPOSIT: Balance = BASE_DEPOSIT + STAKE;
+
+/// BDrm opens a round with the tests' stake cap.
+fn open() -> RoundId {
 	let id = NextRoundId::<Test>::get();
 	assert_ok!(IntermediatedTrade::open_round(
 		RuntimeOrigin::signed(BD_RM),
 		BD_MM,
 		RM,
 		MM,
-		commit(BD_RM, &rm, &SALT_RM)
+		STAKE_CAP
 	));
 	id
 }
 
-fn join_with(id: RoundId, mm: Report) {
-	assert_ok!(IntermediatedTrade::join_round(
+/// BDmm joins, both dealers commit to `rm` and `mm`, both clients consent.
+fn bind(id: RoundId, rm: Report, mm: Report) {
+	assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id));
+	assert_ok!(IntermediatedTrade::commit(
+		RuntimeOrigin::signed(BD_RM),
+		id,
+		commitment(id, BD_RM, &rm, &SALT_RM)
+	));
+	assert_ok!(IntermediatedTrade::commit(
 		RuntimeOrigin::signed(BD_MM),
 		id,
-		commit(BD_MM, &mm, &SALT_MM)
+		commitment(id, BD_MM, &mm, &SALT_MM)
 	));
+	assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id));
+	assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
+	assert_eq!(phase(id), Some(Phase::Revealing));
 }
 
-/// Opens and joins a round with the given reports and reveals both.
+/// Opens and binds a round with the given reports.
+fn bound_round(rm: Report, mm: Report) -> RoundId {
+	let id = open();
+	bind(id, rm, mm);
+	id
+}
+
+/// Opens and binds a round with the given reports and reveals both.
 fn reveal_round(rm: Report, mm: Report) -> RoundId {
-	let id = open_with(rm);
-	join_with(id, mm);
+	let id = bound_round(rm, mm);
 	assert_ok!(IntermediatedTrade::reveal(RuntimeOrigin::signed(BD_RM), id, rm, SALT_RM));
 	assert_ok!(IntermediatedTrade::reveal(RuntimeOrigin::signed(BD_MM), id, mm, SALT_MM));
 	id
@@ -105,9 +127,25 @@ fn phase(id: RoundId) -> Option<Phase> {
 /// Runs the worked example's round up to `target` (or to its settlement with `None`).
 fn drive_to(target: Option<Phase>) -> RoundId {
 	let t = example_terms();
-	let id = open_with(rm_report(int(0)));
-	let steps: [(Phase, &dyn Fn()); 8] = [
-		(Phase::Joining, &|| join_with(id, mm_report(int(0)))),
+	let id = open();
+	let steps: [(Phase, &dyn Fn()); 9] = [
+		(Phase::Joining, &|| {
+			assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id));
+		}),
+		(Phase::Committing, &|| {
+			assert_ok!(IntermediatedTrade::commit(
+				RuntimeOrigin::signed(BD_RM),
+				id,
+				commitment(id, BD_RM, &rm_report(int(0)), &SALT_RM)
+			));
+			assert_ok!(IntermediatedTrade::commit(
+				RuntimeOrigin::signed(BD_MM),
+				id,
+				commitment(id, BD_MM, &mm_report(int(0)), &SALT_MM)
+			));
+			assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id));
+			assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
+		}),
 		(Phase::Revealing, &|| {
 			assert_ok!(IntermediatedTrade::reveal(
 				RuntimeOrigin::signed(BD_RM),
@@ -182,19 +220,49 @@ fn drive_to(target: Option<Phase>) -> RoundId {
 	id
 }
 
+/// The side of the trade `who` is on: RM's (BDrm, RM) or MM's (BDmm, MM).
+fn rm_side(who: AccountId) -> bool {
+	who == BD_RM || who == RM
+}
+
+/// `deviators` forfeited `deposit` each to the participants of the other side that did not
+/// deviate; every other participant got everything back, nothing is held.
+fn assert_forfeited(deviators: &[AccountId], deposit: Balance) {
+	for who in [BD_RM, BD_MM, RM, MM] {
+		assert_eq!(held(who), 0, "account {who} still holds funds");
+		let mut expected = ENDOWMENT;
+		if deviators.contains(&who) {
+			expected -= deposit;
+		}
+		for &deviator in deviators {
+			if rm_side(deviator) != rm_side(who) && !deviators.contains(&who) {
+				let recipients = [BD_RM, BD_MM, RM, MM]
+					.into_iter()
+					.filter(|other| rm_side(*other) != rm_side(deviator))
+					.filter(|other| !deviators.contains(other))
+					.count() as Balance;
+				expected += deposit / recipients;
+			}
+		}
+		assert_eq!(free(who), expected, "account {who}");
+	}
+}
+
 #[test]
 fn the_worked_example_settles_through_the_full_flow() {
 	build_and_execute(|| {
 		let issuance = Balances::total_issuance();
 		let id = drive_to(None);
 		assert_eq!(phase(id), None, "the round is removed once settled");
-		assert!(Deadlines::<Test>::get().is_empty());
+		assert_eq!(DeadlinesAt::<Test>::iter().count(), 0);
+		assert_eq!(ActiveRounds::<Test>::iter().count(), 0);
 
 		let t = example_terms();
 		let ev = events();
 		assert!(ev.contains(&Event::TradingInstructions {
 			round: id,
 			terms: t,
+			stake: STAKE,
 			deadline: 1 + STEP_WINDOW
 		}));
 		// Every step has its event, in the protocol's order.
@@ -203,6 +271,9 @@ fn the_worked_example_settles_through_the_full_flow() {
 			.map(|event| match event {
 				Event::RoundOpened { .. } => "opened",
 				Event::RoundJoined { .. } => "joined",
+				Event::Committed { .. } => "committed",
+				Event::Consented { .. } => "consented",
+				Event::RevealsOpened { .. } => "reveals",
 				Event::ReportRevealed { .. } => "revealed",
 				Event::TradingInstructions { .. } => "instructions",
 				Event::OfferMade { .. } => "offer",
@@ -217,6 +288,11 @@ fn the_worked_example_settles_through_the_full_flow() {
 			[
 				"opened",
 				"joined",
+				"committed",
+				"committed",
+				"consented",
+				"consented",
+				"reveals",
 				"revealed",
 				"revealed",
 				"instructions",
@@ -271,17 +347,18 @@ fn the_worked_example_settles_through_the_full_flow() {
 }
 
 #[test]
-fn open_round_holds_the_deposits() {
+fn open_round_holds_the_deposits_and_binds_nobody_else() {
 	build_and_execute(|| {
-		let id = open_with(rm_report(int(0)));
+		let id = open();
 		assert_eq!(id, 0);
 		assert_eq!(NextRoundId::<Test>::get(), 1);
-		assert_eq!(held(BD_RM), DEALER_DEPOSIT + ROUND_DEPOSIT);
-		assert_eq!(
-			Balances::balance_on_hold(&HoldReason::DealerDeposit.into(), &BD_RM),
-			DEALER_DEPOSIT
-		);
-		assert_eq!(Deadlines::<Test>::get().into_inner(), vec![(0, 1 + JOIN_WINDOW)]);
+		assert_eq!(held(BD_RM), CAP_DEPOSIT + ROUND_DEPOSIT);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &BD_RM), CAP_DEPOSIT);
+		assert_eq!(DeadlinesAt::<Test>::get(1 + JOIN_WINDOW).into_inner(), vec![0]);
+		assert_eq!(ActiveRounds::<Test>::get(BD_RM), 1);
+		for named in [BD_MM, RM, MM] {
+			assert_eq!((ActiveRounds::<Test>::get(named), held(named)), (0, 0));
+		}
 		assert_eq!(
 			events(),
 			vec![Event::RoundOpened {
@@ -290,7 +367,8 @@ fn open_round_holds_the_deposits() {
 				mm_dealer: BD_MM,
 				rm: RM,
 				mm: MM,
-				commitment: commit(BD_RM, &rm_report(int(0)), &SALT_RM),
+				stake_cap: STAKE_CAP,
+				deposit: CAP_DEPOSIT,
 				deadline: 1 + JOIN_WINDOW
 			}]
 		);
@@ -300,76 +378,171 @@ fn open_round_holds_the_deposits() {
 #[test]
 fn open_round_rejects_bad_input() {
 	build_and_execute(|| {
-		let c = [0u8; 32];
+		let cap = STAKE_CAP;
 		assert_noop!(
-			IntermediatedTrade::open_round(RuntimeOrigin::none(), BD_MM, RM, MM, c),
+			IntermediatedTrade::open_round(RuntimeOrigin::none(), BD_MM, RM, MM, cap),
 			BadOrigin
 		);
-		for (a, b, c2) in [(BD_MM, RM, RM), (BD_RM, RM, MM), (BD_MM, RM, BD_MM), (BD_MM, MM, MM)] {
+		for (a, b, c) in [(BD_MM, RM, RM), (BD_RM, RM, MM), (BD_MM, RM, BD_MM), (BD_MM, MM, MM)] {
 			assert_noop!(
-				IntermediatedTrade::open_round(RuntimeOrigin::signed(BD_RM), a, b, c2, c),
+				IntermediatedTrade::open_round(RuntimeOrigin::signed(BD_RM), a, b, c, cap),
 				Error::<Test>::PartiesNotDistinct
 			);
 		}
 		assert_noop!(
-			IntermediatedTrade::open_round(RuntimeOrigin::signed(BD_RM), BD_MM, RM, NOBODY, c),
+			IntermediatedTrade::open_round(RuntimeOrigin::signed(BD_RM), BD_MM, RM, NOBODY, cap),
 			Error::<Test>::UnknownAccount
 		);
-		Balances::set_balance(&6, DEALER_DEPOSIT);
+		for bad in [0, Balance::MAX, Balance::MAX - BASE_DEPOSIT] {
+			assert_noop!(
+				IntermediatedTrade::open_round(RuntimeOrigin::signed(BD_RM), BD_MM, RM, MM, bad),
+				Error::<Test>::BadStakeCap
+			);
+		}
+		Balances::set_balance(&6, CAP_DEPOSIT);
 		assert_noop!(
-			IntermediatedTrade::open_round(RuntimeOrigin::signed(6), BD_MM, RM, MM, c),
+			IntermediatedTrade::open_round(RuntimeOrigin::signed(6), BD_MM, RM, MM, cap),
 			Error::<Test>::InsufficientBalance
 		);
-		for _ in 0..MAX_ROUNDS {
-			open_with(rm_report(int(0)));
+		for _ in 0..MAX_ROUNDS_PER_ACCOUNT {
+			open();
 		}
 		assert_noop!(
-			IntermediatedTrade::open_round(RuntimeOrigin::signed(BD_RM), BD_MM, RM, MM, c),
+			IntermediatedTrade::open_round(RuntimeOrigin::signed(BD_RM), BD_MM, RM, MM, cap),
 			Error::<Test>::TooManyRounds
 		);
 	});
 }
 
 #[test]
+fn round_identifiers_never_wrap_onto_a_live_round() {
+	build_and_execute(|| {
+		NextRoundId::<Test>::put(RoundId::MAX - 1);
+		let last = open();
+		assert_eq!(last, RoundId::MAX - 1);
+		assert_eq!(NextRoundId::<Test>::get(), RoundId::MAX);
+		// The old code saturated here: the next round would have taken the identifier
+		// `RoundId::MAX` again and again, overwriting a live round.
+		assert_noop!(
+			IntermediatedTrade::open_round(RuntimeOrigin::signed(BD_RM), BD_MM, RM, MM, STAKE_CAP),
+			Error::<Test>::RoundIdsExhausted
+		);
+		assert_eq!(phase(last), Some(Phase::Joining));
+	});
+}
+
+#[test]
+fn naming_strangers_costs_them_nothing_and_occupies_no_shared_slot() {
+	build_and_execute(|| {
+		// A squatter opens as many rounds as it may, naming BDmm, RM and MM, who never join.
+		for _ in 0..MAX_ROUNDS_PER_ACCOUNT {
+			open();
+		}
+		// They are not bound and can take part in someone else's round at once.
+		let honest = NextRoundId::<Test>::get();
+		assert_ok!(IntermediatedTrade::open_round(
+			RuntimeOrigin::signed(6),
+			BD_MM,
+			RM,
+			MM,
+			STAKE_CAP
+		));
+		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), honest));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), honest));
+		assert_eq!(ActiveRounds::<Test>::get(BD_MM), 1);
+		assert_eq!(phase(honest), Some(Phase::Committing));
+		// The squatter's rounds end at their deadlines (two fit a block: the third spills into
+		// the next) and cost it only the fees.
+		run_to_block(1 + JOIN_WINDOW + 2);
+		assert_eq!((free(BD_RM), held(BD_RM)), (ENDOWMENT, 0));
+		assert_eq!(ActiveRounds::<Test>::get(BD_RM), 0);
+	});
+}
+
+#[test]
 fn join_round_holds_bdmm_deposit_and_checks_the_party() {
 	build_and_execute(|| {
-		let id = open_with(rm_report(int(0)));
-		let c = commit(BD_MM, &mm_report(int(0)), &SALT_MM);
+		let id = open();
 		assert_noop!(
-			IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), 9, c),
+			IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), 9),
 			Error::<Test>::UnknownRound
 		);
 		for who in [BD_RM, RM, MM, STRANGER] {
 			assert_noop!(
-				IntermediatedTrade::join_round(RuntimeOrigin::signed(who), id, c),
+				IntermediatedTrade::join_round(RuntimeOrigin::signed(who), id),
 				Error::<Test>::WrongParty
 			);
 		}
-		Balances::set_balance(&BD_MM, DEALER_DEPOSIT);
+		assert_noop!(IntermediatedTrade::join_round(RuntimeOrigin::none(), id), BadOrigin);
+		Balances::set_balance(&BD_MM, CAP_DEPOSIT);
 		assert_noop!(
-			IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id, c),
+			IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id),
 			Error::<Test>::InsufficientBalance
 		);
 		Balances::set_balance(&BD_MM, ENDOWMENT);
 		System::reset_events();
-		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id, c));
-		assert_eq!(held(BD_MM), DEALER_DEPOSIT);
-		assert_eq!(phase(id), Some(Phase::Revealing));
-		assert_eq!(
-			events(),
-			vec![Event::RoundJoined { round: id, commitment: c, deadline: 1 + REVEAL_WINDOW }]
-		);
+		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id));
+		assert_eq!(held(BD_MM), CAP_DEPOSIT);
+		assert_eq!(phase(id), Some(Phase::Committing));
+		assert_eq!(events(), vec![Event::RoundJoined { round: id, deadline: 1 + COMMIT_WINDOW }]);
 		assert_noop!(
-			IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id, c),
+			IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id),
 			Error::<Test>::WrongStep
 		);
 	});
 }
 
 #[test]
-fn reveal_checks_step_party_and_repeats() {
+fn clients_consent_and_dealers_commit_in_any_order_before_any_reveal() {
 	build_and_execute(|| {
-		let id = open_with(rm_report(int(0)));
+		let id = open();
+		let c = commitment(id, BD_RM, &rm_report(int(0)), &SALT_RM);
+		// Nothing before BDmm joined.
+		assert_noop!(
+			IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id),
+			Error::<Test>::WrongStep
+		);
+		assert_noop!(
+			IntermediatedTrade::commit(RuntimeOrigin::signed(BD_RM), id, c),
+			Error::<Test>::WrongStep
+		);
+		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id));
+		// Only clients consent, only dealers commit.
+		for who in [BD_RM, BD_MM, STRANGER] {
+			assert_noop!(
+				IntermediatedTrade::consent(RuntimeOrigin::signed(who), id),
+				Error::<Test>::WrongParty
+			);
+		}
+		for who in [RM, MM, STRANGER] {
+			assert_noop!(
+				IntermediatedTrade::commit(RuntimeOrigin::signed(who), id, c),
+				Error::<Test>::WrongParty
+			);
+		}
+		assert_noop!(IntermediatedTrade::consent(RuntimeOrigin::none(), id), BadOrigin);
+		assert_noop!(IntermediatedTrade::commit(RuntimeOrigin::none(), id, c), BadOrigin);
+		// A client must afford the deposit.
+		Balances::set_balance(&MM, CAP_DEPOSIT);
+		assert_noop!(
+			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id),
+			Error::<Test>::InsufficientBalance
+		);
+		Balances::set_balance(&MM, ENDOWMENT);
+		System::reset_events();
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
+		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_RM), id, c));
+		assert_noop!(
+			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id),
+			Error::<Test>::AlreadyBound
+		);
+		assert_noop!(
+			IntermediatedTrade::commit(RuntimeOrigin::signed(BD_RM), id, c),
+			Error::<Test>::AlreadyBound
+		);
+		assert_eq!(held(MM), CAP_DEPOSIT);
+		assert_eq!(ActiveRounds::<Test>::get(MM), 1);
+		// No reveal until all four are bound.
 		assert_noop!(
 			IntermediatedTrade::reveal(
 				RuntimeOrigin::signed(BD_RM),
@@ -379,7 +552,45 @@ fn reveal_checks_step_party_and_repeats() {
 			),
 			Error::<Test>::WrongStep
 		);
-		join_with(id, mm_report(int(0)));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id));
+		assert_eq!(phase(id), Some(Phase::Committing));
+		assert_ok!(IntermediatedTrade::commit(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			commitment(id, BD_MM, &mm_report(int(0)), &SALT_MM)
+		));
+		assert_eq!(phase(id), Some(Phase::Revealing));
+		assert_eq!(
+			events(),
+			vec![
+				Event::Consented { round: id, client: MM, deposit: CAP_DEPOSIT },
+				Event::Committed { round: id, dealer: BD_RM, commitment: c },
+				Event::Consented { round: id, client: RM, deposit: CAP_DEPOSIT },
+				Event::Committed {
+					round: id,
+					dealer: BD_MM,
+					commitment: commitment(id, BD_MM, &mm_report(int(0)), &SALT_MM)
+				},
+				Event::RevealsOpened { round: id, deadline: 1 + REVEAL_WINDOW },
+			]
+		);
+	});
+}
+
+#[test]
+fn reveal_checks_step_party_and_repeats() {
+	build_and_execute(|| {
+		let id = open();
+		assert_noop!(
+			IntermediatedTrade::reveal(
+				RuntimeOrigin::signed(BD_RM),
+				id,
+				rm_report(int(0)),
+				SALT_RM
+			),
+			Error::<Test>::WrongStep
+		);
+		bind(id, rm_report(int(0)), mm_report(int(0)));
 		for who in [RM, MM, STRANGER] {
 			assert_noop!(
 				IntermediatedTrade::reveal(
@@ -419,24 +630,10 @@ fn reveal_checks_step_party_and_repeats() {
 	});
 }
 
-/// A deviating dealer's 90 EQ go 30 to each of the other three; everything else is released.
-fn assert_slashed(deviator: AccountId) {
-	for who in [BD_RM, BD_MM, RM, MM] {
-		assert_eq!(held(who), 0, "account {who} still holds funds");
-		let expected = if who == deviator {
-			ENDOWMENT - DEALER_DEPOSIT
-		} else {
-			ENDOWMENT + DEALER_DEPOSIT / 3
-		};
-		assert_eq!(free(who), expected, "account {who}");
-	}
-}
-
 #[test]
-fn a_bad_reveal_is_a_deviation_and_forfeits_the_deposit() {
+fn a_bad_reveal_forfeits_the_deposit_to_the_other_side_only() {
 	build_and_execute(|| {
-		let id = open_with(rm_report(int(0)));
-		join_with(id, mm_report(int(0)));
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
 		System::reset_events();
 		// BDmm reveals another schedule than it committed to: the call succeeds and slashes.
 		assert_ok!(IntermediatedTrade::reveal(
@@ -445,6 +642,7 @@ fn a_bad_reveal_is_a_deviation_and_forfeits_the_deposit() {
 			mm_report(int(1)),
 			SALT_MM
 		));
+		let half = CAP_DEPOSIT / 2;
 		assert_eq!(
 			events(),
 			vec![
@@ -452,8 +650,10 @@ fn a_bad_reveal_is_a_deviation_and_forfeits_the_deposit() {
 					round: id,
 					who: BD_MM,
 					role: Role::MmDealer,
-					forfeited: DEALER_DEPOSIT
+					forfeited: CAP_DEPOSIT
 				},
+				Event::ForfeitPaid { round: id, from: BD_MM, to: BD_RM, amount: half },
+				Event::ForfeitPaid { round: id, from: BD_MM, to: RM, amount: half },
 				Event::RoundAborted {
 					round: id,
 					phase: Phase::Revealing,
@@ -462,28 +662,33 @@ fn a_bad_reveal_is_a_deviation_and_forfeits_the_deposit() {
 			]
 		);
 		assert_eq!(phase(id), None);
-		assert_slashed(BD_MM);
+		// MM, BDmm's own client (which BDmm may control), gets none of it back.
+		assert_forfeited(&[BD_MM], CAP_DEPOSIT);
+		assert_eq!(free(MM), ENDOWMENT);
 	});
 }
 
 #[test]
 fn a_wrong_salt_or_a_copied_commitment_is_a_bad_reveal() {
 	build_and_execute(|| {
-		let id = open_with(rm_report(int(0)));
-		join_with(id, mm_report(int(0)));
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
 		assert_ok!(IntermediatedTrade::reveal(
 			RuntimeOrigin::signed(BD_RM),
 			id,
 			rm_report(int(0)),
 			SALT_MM
 		));
-		assert_slashed(BD_RM);
+		assert_forfeited(&[BD_RM], CAP_DEPOSIT);
 	});
 	build_and_execute(|| {
 		// BDmm copies BDrm's commitment: it is bound to BDrm's account, so BDmm cannot open it.
-		let id = open_with(rm_report(int(0)));
-		let copied = Rounds::<Test>::get(id).unwrap().rm_commitment;
-		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id, copied));
+		let id = open();
+		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id));
+		let c = commitment(id, BD_RM, &rm_report(int(0)), &SALT_RM);
+		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_RM), id, c));
+		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_MM), id, c));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
 		assert_ok!(IntermediatedTrade::reveal(
 			RuntimeOrigin::signed(BD_MM),
 			id,
@@ -495,7 +700,58 @@ fn a_wrong_salt_or_a_copied_commitment_is_a_bad_reveal() {
 			phase: Phase::Revealing,
 			reason: AbortReason::BadReveal
 		}));
-		assert_slashed(BD_MM);
+		assert_forfeited(&[BD_MM], CAP_DEPOSIT);
+	});
+}
+
+#[test]
+fn a_commitment_from_another_round_or_without_the_domain_does_not_open() {
+	build_and_execute(|| {
+		// Round 0's commitment, replayed in round 1 with the same report and salt: the round is
+		// in the preimage, so it does not open there (the old hash of (dealer, report, salt)
+		// alone would have).
+		let first = open();
+		let replayed = commitment(first, BD_RM, &rm_report(int(0)), &SALT_RM);
+		let second = open();
+		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), second));
+		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_RM), second, replayed));
+		assert_ok!(IntermediatedTrade::commit(
+			RuntimeOrigin::signed(BD_MM),
+			second,
+			commitment(second, BD_MM, &mm_report(int(0)), &SALT_MM)
+		));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), second));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), second));
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_RM),
+			second,
+			rm_report(int(0)),
+			SALT_RM
+		));
+		assert!(events().contains(&Event::RoundAborted {
+			round: second,
+			phase: Phase::Revealing,
+			reason: AbortReason::BadReveal
+		}));
+	});
+	use codec::Encode;
+	new_test_ext().execute_with(|| {
+		let report = rm_report(int(0));
+		let genesis = System::block_hash(0);
+		assert_eq!(
+			IntermediatedTrade::commitment(3, &BD_RM, &report, &SALT_RM),
+			sp_io::hashing::blake2_256(
+				&(COMMITMENT_DOMAIN, genesis, 3u32, BD_RM, report, SALT_RM).encode()
+			)
+		);
+		assert_ne!(
+			IntermediatedTrade::commitment(3, &BD_RM, &report, &SALT_RM),
+			sp_io::hashing::blake2_256(&(BD_RM, report, SALT_RM).encode())
+		);
+		assert_ne!(
+			IntermediatedTrade::commitment(3, &BD_RM, &report, &SALT_RM),
+			IntermediatedTrade::commitment(3, &BD_MM, &report, &SALT_RM)
+		);
 	});
 }
 
@@ -503,8 +759,7 @@ fn a_wrong_salt_or_a_copied_commitment_is_a_bad_reveal() {
 fn an_invalid_committed_report_is_a_deviation() {
 	// The wrong client's schedule.
 	build_and_execute(|| {
-		let id = open_with(mm_report(int(0)));
-		join_with(id, mm_report(int(0)));
+		let id = bound_round(mm_report(int(0)), mm_report(int(0)));
 		assert_ok!(IntermediatedTrade::reveal(
 			RuntimeOrigin::signed(BD_RM),
 			id,
@@ -516,7 +771,7 @@ fn an_invalid_committed_report_is_a_deviation() {
 			phase: Phase::Revealing,
 			reason: AbortReason::InvalidReport
 		}));
-		assert_slashed(BD_RM);
+		assert_forfeited(&[BD_RM], CAP_DEPOSIT);
 	});
 	// A flat schedule (slope zero).
 	build_and_execute(|| {
@@ -527,8 +782,7 @@ fn an_invalid_committed_report_is_a_deviation() {
 			}),
 			hurdle: int(0),
 		};
-		let id = open_with(rm_report(int(0)));
-		join_with(id, flat);
+		let id = bound_round(rm_report(int(0)), flat);
 		assert_ok!(IntermediatedTrade::reveal(
 			RuntimeOrigin::signed(BD_RM),
 			id,
@@ -541,12 +795,12 @@ fn an_invalid_committed_report_is_a_deviation() {
 			phase: Phase::Revealing,
 			reason: AbortReason::InvalidReport
 		}));
-		assert_slashed(BD_MM);
+		assert_forfeited(&[BD_MM], CAP_DEPOSIT);
 	});
 }
 
 #[test]
-fn hurdle_not_met_means_no_trade_and_every_deposit_back() {
+fn no_trade_means_every_deposit_back() {
 	build_and_execute(|| {
 		let id = reveal_round(rm_report(int(10)), mm_report(int(0)));
 		assert_eq!(
@@ -570,6 +824,85 @@ fn hurdle_not_met_means_no_trade_and_every_deposit_back() {
 		assert_eq!(
 			events().last(),
 			Some(&Event::NoTradeSelected { round: id, reason: NoTrade::SchedulesDoNotCross })
+		);
+	});
+}
+
+#[test]
+fn deposits_scale_with_the_stake() {
+	build_and_execute(|| {
+		// Before the terms each participant holds BaseDeposit + stake_cap; once the terms are
+		// known, BaseDeposit + stake, the largest joint profit (12.5 EQ), which no deviation
+		// can out-earn.
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		for who in [BD_RM, BD_MM, RM, MM] {
+			assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &who), CAP_DEPOSIT);
+		}
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_RM),
+			id,
+			rm_report(int(0)),
+			SALT_RM
+		));
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			mm_report(int(0)),
+			SALT_MM
+		));
+		for who in [BD_RM, BD_MM, RM, MM] {
+			assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &who), TERMS_DEPOSIT);
+		}
+		// Each dealer's profit, 6.25 EQ, and the whole joint profit are below the deposit's
+		// stake part.
+		let t = example_terms();
+		let dealer_profit = IntermediatedTrade::to_balance(
+			t.interest(t.bd_rate - t.mm_rate).unwrap(),
+			sp_runtime::Rounding::Down,
+		)
+		.unwrap();
+		assert!(2 * dealer_profit <= STAKE);
+	});
+	// Schedules ten times steeper put ten times as much at stake: above the cap, no trade.
+	build_and_execute(|| {
+		let steep_rm = Report {
+			schedule: ClientSchedule::Demand(DemandSchedule {
+				choke_rate: int(10),
+				slope: int(10),
+			}),
+			hurdle: int(0),
+		};
+		let steep_mm = Report {
+			schedule: ClientSchedule::Supply(SupplySchedule {
+				reservation_rate: int(0),
+				slope: int(10),
+			}),
+			hurdle: int(0),
+		};
+		let id = reveal_round(steep_rm, steep_mm);
+		assert_eq!(
+			events().last(),
+			Some(&Event::NoTradeSelected { round: id, reason: NoTrade::StakeAboveCap })
+		);
+		for who in [BD_RM, BD_MM, RM, MM] {
+			assert_eq!((free(who), held(who)), (ENDOWMENT, 0));
+		}
+	});
+}
+
+#[test]
+fn amounts_convert_to_the_balance_with_the_asked_rounding() {
+	new_test_ext().execute_with(|| {
+		let down = sp_runtime::Rounding::Down;
+		let up = sp_runtime::Rounding::Up;
+		assert_eq!(IntermediatedTrade::to_balance(ratio(5, 2), down), Some(5 * UNIT / 2));
+		// 10⁻¹⁸ token is a millionth of the smallest unit: nothing rounded down, one unit up
+		// (the stake is rounded up, interest down).
+		assert_eq!(IntermediatedTrade::to_balance(FixedU128::from_inner(1), down), Some(0));
+		assert_eq!(IntermediatedTrade::to_balance(FixedU128::from_inner(1), up), Some(1));
+		assert_eq!(
+			IntermediatedTrade::to_balance(FixedU128::from_inner(u128::MAX), down),
+			Some(u128::MAX / 1_000_000)
 		);
 	});
 }
@@ -648,15 +981,28 @@ fn offers_and_acceptances_check_step_party_and_terms() {
 
 #[test]
 fn rm_must_afford_its_interest_to_accept() {
+	use frame_support::traits::tokens::Preservation;
 	build_and_execute(|| {
 		let t = example_terms();
 		let id = drive_to(Some(Phase::RmAcceptance));
-		Balances::set_balance(&RM, 18 * UNIT);
+		// RM keeps 18 EQ free: short of its 18.75 EQ interest.
+		let spare = free(RM) - 18 * UNIT;
+		assert_ok!(<Balances as Mutate<AccountId>>::transfer(
+			&RM,
+			&STRANGER,
+			spare,
+			Preservation::Preserve
+		));
 		assert_noop!(
 			IntermediatedTrade::accept(RuntimeOrigin::signed(RM), id, t.quantity, t.rm_rate),
 			Error::<Test>::InsufficientBalance
 		);
-		Balances::set_balance(&RM, ENDOWMENT);
+		assert_ok!(<Balances as Mutate<AccountId>>::transfer(
+			&STRANGER,
+			&RM,
+			spare,
+			Preservation::Preserve
+		));
 		assert_ok!(IntermediatedTrade::accept(
 			RuntimeOrigin::signed(RM),
 			id,
@@ -667,21 +1013,24 @@ fn rm_must_afford_its_interest_to_accept() {
 	});
 }
 
-/// Who misses each step, and whether it forfeits a deposit.
-fn deviator(phase: Phase) -> (AccountId, bool) {
+/// Who misses each step, and the deposit it then holds.
+fn deviator(phase: Phase) -> (AccountId, Role, Balance) {
 	match phase {
-		Phase::Joining => (BD_MM, false),
-		Phase::Revealing | Phase::RmOffer | Phase::DealerOffer => (BD_RM, true),
-		Phase::MmOffer | Phase::DealerAcceptance => (BD_MM, true),
-		Phase::MmAcceptance => (MM, false),
-		Phase::RmAcceptance => (RM, false),
+		Phase::Joining => (BD_MM, Role::MmDealer, 0),
+		Phase::Committing => (RM, Role::Rm, 0),
+		Phase::Revealing => (BD_RM, Role::RmDealer, CAP_DEPOSIT),
+		Phase::RmOffer | Phase::DealerOffer => (BD_RM, Role::RmDealer, TERMS_DEPOSIT),
+		Phase::MmOffer | Phase::DealerAcceptance => (BD_MM, Role::MmDealer, TERMS_DEPOSIT),
+		Phase::MmAcceptance => (MM, Role::Mm, TERMS_DEPOSIT),
+		Phase::RmAcceptance => (RM, Role::Rm, TERMS_DEPOSIT),
 	}
 }
 
 #[test]
-fn every_missed_deadline_ends_the_round_and_slashes_a_deviating_dealer() {
+fn every_missed_deadline_ends_the_round_and_forfeits_to_the_other_side() {
 	let phases = [
 		Phase::Joining,
+		Phase::Committing,
 		Phase::Revealing,
 		Phase::MmOffer,
 		Phase::MmAcceptance,
@@ -693,112 +1042,207 @@ fn every_missed_deadline_ends_the_round_and_slashes_a_deviating_dealer() {
 	for missed in phases {
 		build_and_execute(|| {
 			let id = drive_to(Some(missed));
-			if missed == Phase::Revealing {
+			match missed {
+				// Everyone but RM: RM never consented, so it holds nothing to forfeit.
+				Phase::Committing => {
+					assert_ok!(IntermediatedTrade::commit(
+						RuntimeOrigin::signed(BD_RM),
+						id,
+						commitment(id, BD_RM, &rm_report(int(0)), &SALT_RM)
+					));
+					assert_ok!(IntermediatedTrade::commit(
+						RuntimeOrigin::signed(BD_MM),
+						id,
+						commitment(id, BD_MM, &mm_report(int(0)), &SALT_MM)
+					));
+					assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
+				},
 				// BDmm reveals; BDrm does not.
-				assert_ok!(IntermediatedTrade::reveal(
-					RuntimeOrigin::signed(BD_MM),
-					id,
-					mm_report(int(0)),
-					SALT_MM
-				));
+				Phase::Revealing => {
+					assert_ok!(IntermediatedTrade::reveal(
+						RuntimeOrigin::signed(BD_MM),
+						id,
+						mm_report(int(0)),
+						SALT_MM
+					));
+				},
+				_ => {},
 			}
 			let deadline = Rounds::<Test>::get(id).unwrap().deadline;
 			run_to_block(deadline);
 			assert_eq!(phase(id), Some(missed), "the step is still open at its deadline");
 			run_to_block(deadline + 1);
 			assert_eq!(phase(id), None, "{missed:?}: the round ended");
-			let (who, forfeits) = deviator(missed);
-			let role = match who {
-				BD_RM => Role::RmDealer,
-				BD_MM => Role::MmDealer,
-				RM => Role::Rm,
-				_ => Role::Mm,
-			};
-			let forfeited = if forfeits { DEALER_DEPOSIT } else { 0 };
+			let (who, role, forfeited) = deviator(missed);
+			let ev = events();
+			assert_eq!(ev.first(), Some(&Event::Deviated { round: id, who, role, forfeited }));
 			assert_eq!(
-				events(),
-				vec![
-					Event::Deviated { round: id, who, role, forfeited },
-					Event::RoundAborted {
-						round: id,
-						phase: missed,
-						reason: AbortReason::MissedDeadline
-					},
-				],
+				ev.last(),
+				Some(&Event::RoundAborted {
+					round: id,
+					phase: missed,
+					reason: AbortReason::MissedDeadline
+				}),
 				"{missed:?}"
 			);
-			if forfeits {
-				assert_slashed(who);
-			} else {
-				for party in [BD_RM, BD_MM, RM, MM] {
-					assert_eq!((free(party), held(party)), (ENDOWMENT, 0), "{missed:?}: {party}");
-				}
-			}
+			assert_forfeited(&[who], forfeited);
+			assert_eq!(ActiveRounds::<Test>::iter().count(), 0);
 		});
 	}
 }
 
 #[test]
-fn when_both_dealers_miss_the_reveal_the_clients_share_both_deposits() {
+fn when_both_dealers_miss_the_reveal_each_forfeit_goes_to_the_other_client() {
 	build_and_execute(|| {
 		let id = drive_to(Some(Phase::Revealing));
 		run_to_block(1 + REVEAL_WINDOW + 1);
 		assert_eq!(phase(id), None);
-		assert_eq!(free(RM), ENDOWMENT + DEALER_DEPOSIT);
-		assert_eq!(free(MM), ENDOWMENT + DEALER_DEPOSIT);
-		assert_eq!(free(BD_RM), ENDOWMENT - DEALER_DEPOSIT);
-		assert_eq!(free(BD_MM), ENDOWMENT - DEALER_DEPOSIT);
+		assert_forfeited(&[BD_RM, BD_MM], CAP_DEPOSIT);
+		assert_eq!(free(RM), ENDOWMENT + CAP_DEPOSIT);
+		assert_eq!(free(MM), ENDOWMENT + CAP_DEPOSIT);
+	});
+}
+
+#[test]
+fn a_client_that_walks_away_from_the_terms_pays_the_other_side() {
+	build_and_execute(|| {
+		// Once the terms are public RM refuses them (its dealer may control it): RM forfeits
+		// its deposit to BDmm and MM, and BDrm gets none of it.
+		let id = drive_to(Some(Phase::RmAcceptance));
+		run_to_block(Rounds::<Test>::get(id).unwrap().deadline + 1);
+		assert_eq!(phase(id), None);
+		assert_forfeited(&[RM], TERMS_DEPOSIT);
+		assert_eq!(free(BD_RM), ENDOWMENT);
+		assert_eq!(free(MM), ENDOWMENT + TERMS_DEPOSIT / 2);
 	});
 }
 
 #[test]
 fn a_step_after_its_deadline_fails_if_the_hook_did_not_run() {
 	build_and_execute(|| {
-		let id = open_with(rm_report(int(0)));
+		let id = open();
 		System::set_block_number(1 + JOIN_WINDOW + 1);
 		assert_noop!(
-			IntermediatedTrade::join_round(
-				RuntimeOrigin::signed(BD_MM),
-				id,
-				commit(BD_MM, &mm_report(int(0)), &SALT_MM)
-			),
+			IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id),
 			Error::<Test>::DeadlinePassed
 		);
 	});
 }
 
 #[test]
-fn windows_restart_at_every_step_and_the_hook_handles_many_rounds() {
+fn deadlines_are_kept_per_block_and_spill_over_when_a_block_is_full() {
 	build_and_execute(|| {
-		let first = open_with(rm_report(int(0)));
-		run_to_block(3);
-		let second = open_with(rm_report(int(0)));
-		join_with(second, mm_report(int(0)));
-		assert_eq!(
-			Deadlines::<Test>::get().into_inner(),
-			vec![(first, 1 + JOIN_WINDOW), (second, 3 + REVEAL_WINDOW)]
+		// Two deadlines fit a block: the third round's goes to the next block, the fourth's to
+		// the one after, and a fifth finds no room within the deferral.
+		let mut ids = Vec::new();
+		for opener in [BD_RM, 6, 7, 8, 9] {
+			let id = NextRoundId::<Test>::get();
+			assert_ok!(IntermediatedTrade::open_round(
+				RuntimeOrigin::signed(opener),
+				BD_MM,
+				RM,
+				MM,
+				STAKE_CAP
+			));
+			ids.push(id);
+		}
+		let due = 1 + JOIN_WINDOW;
+		assert_eq!(DeadlinesAt::<Test>::get(due).into_inner(), vec![ids[0], ids[1]]);
+		assert_eq!(DeadlinesAt::<Test>::get(due + 1).into_inner(), vec![ids[2], ids[3]]);
+		assert_eq!(DeadlinesAt::<Test>::get(due + 2).into_inner(), vec![ids[4]]);
+		assert_eq!(Rounds::<Test>::get(ids[4]).unwrap().deadline, due + 2);
+		assert_ok!(IntermediatedTrade::open_round(
+			RuntimeOrigin::signed(10),
+			BD_MM,
+			RM,
+			MM,
+			STAKE_CAP
+		));
+		assert_noop!(
+			IntermediatedTrade::open_round(RuntimeOrigin::signed(11), BD_MM, RM, MM, STAKE_CAP),
+			Error::<Test>::DeadlinesFull
 		);
-		run_to_block(1 + JOIN_WINDOW + 1);
-		assert_eq!(phase(first), None);
-		assert_eq!(phase(second), Some(Phase::Revealing));
-		run_to_block(3 + REVEAL_WINDOW + 1);
-		assert_eq!(phase(second), None);
-		assert!(Deadlines::<Test>::get().is_empty());
+		// The hook reads one block's list per block.
+		run_to_block(due + 1);
+		assert_eq!(phase(ids[0]), None);
+		assert_eq!(phase(ids[2]), Some(Phase::Joining));
+		run_to_block(due + 3);
+		assert!(ids.iter().all(|id| phase(*id).is_none()));
+		assert_eq!(DeadlinesAt::<Test>::iter().count(), 0);
 	});
 }
 
 #[test]
-fn the_commitment_is_blake2_of_the_scale_tuple() {
-	use codec::Encode;
+fn windows_restart_at_every_step() {
+	build_and_execute(|| {
+		let first = open();
+		run_to_block(3);
+		let second = open();
+		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), second));
+		assert_eq!(DeadlinesAt::<Test>::get(1 + JOIN_WINDOW).into_inner(), vec![first]);
+		assert_eq!(DeadlinesAt::<Test>::get(3 + JOIN_WINDOW).into_inner(), Vec::<RoundId>::new());
+		assert_eq!(DeadlinesAt::<Test>::get(3 + COMMIT_WINDOW).into_inner(), vec![second]);
+		run_to_block(1 + JOIN_WINDOW + 1);
+		assert_eq!(phase(first), None);
+		assert_eq!(phase(second), Some(Phase::Committing));
+		run_to_block(3 + COMMIT_WINDOW + 1);
+		assert_eq!(phase(second), None);
+		assert_eq!(DeadlinesAt::<Test>::iter().count(), 0);
+	});
+}
+
+#[test]
+fn stuffed_blocks_extend_the_window_instead_of_costing_the_victim_its_deposit() {
+	build_and_execute(|| {
+		// MM must accept by its deadline; a rival fills every block of MM's window.
+		let id = drive_to(Some(Phase::MmAcceptance));
+		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
+		stuff_block();
+		while System::block_number() < deadline {
+			run_to_block(System::block_number() + 1);
+			stuff_block();
+		}
+		run_to_block(deadline + 1);
+		// The window was extended by the congested blocks: MM can still accept.
+		let extended = Rounds::<Test>::get(id).expect("still in progress").deadline;
+		assert_eq!(extended, deadline + STEP_WINDOW + 1);
+		assert_eq!(events(), vec![Event::DeadlineExtended { round: id, deadline: extended }]);
+		let t = example_terms();
+		assert_ok!(IntermediatedTrade::accept(
+			RuntimeOrigin::signed(MM),
+			id,
+			t.quantity,
+			t.mm_rate
+		));
+		assert_eq!(phase(id), Some(Phase::RmOffer));
+	});
+	build_and_execute(|| {
+		// Without congestion the same silence is a deviation.
+		let id = drive_to(Some(Phase::MmAcceptance));
+		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
+		run_to_block(deadline + 1);
+		assert_eq!(phase(id), None);
+	});
+}
+
+#[test]
+fn every_step_under_a_deadline_is_operational() {
+	use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
+	let t = example_terms();
 	let report = rm_report(int(0));
-	assert_eq!(
-		IntermediatedTrade::commitment(&BD_RM, &report, &SALT_RM),
-		sp_io::hashing::blake2_256(&(BD_RM, report, SALT_RM).encode())
-	);
-	assert_ne!(
-		IntermediatedTrade::commitment(&BD_RM, &report, &SALT_RM),
-		IntermediatedTrade::commitment(&BD_MM, &report, &SALT_RM)
-	);
+	let steps: [Call<Test>; 6] = [
+		Call::join_round { round: 0 },
+		Call::consent { round: 0 },
+		Call::commit { round: 0, commitment: [0; 32] },
+		Call::reveal { round: 0, report, salt: SALT_RM },
+		Call::offer { round: 0, quantity: t.quantity, rate: t.mm_rate },
+		Call::accept { round: 0, quantity: t.quantity, rate: t.mm_rate },
+	];
+	for call in steps {
+		assert_eq!(call.get_dispatch_info().class, DispatchClass::Operational);
+	}
+	let open = Call::<Test>::open_round { mm_dealer: BD_MM, rm: RM, mm: MM, stake_cap: STAKE_CAP };
+	assert_eq!(open.get_dispatch_info().class, DispatchClass::Normal);
 }
 
 #[test]
@@ -807,59 +1251,6 @@ fn integrity_test_passes() {
 	new_test_ext().execute_with(|| {
 		<IntermediatedTrade as Hooks<u64>>::integrity_test();
 	});
-}
-
-mod properties {
-	use super::*;
-	use proptest::prelude::*;
-
-	proptest! {
-		#![proptest_config(ProptestConfig::with_cases(64))]
-
-		/// Any crossing pair of schedules settles through the full flow with the contract's
-		/// terms; the payments add up to RM's interest, nothing stays held and no token is
-		/// created or destroyed.
-		#[test]
-		fn every_round_settles_and_conserves_tokens(
-			d0 in 0u128..500, sd in 1u128..500, s0 in 500u128..1_000, ss in 1u128..500, h in 0u128..300,
-		) {
-			build_and_execute(|| {
-				let rm = Report {
-					schedule: ClientSchedule::Demand(DemandSchedule { choke_rate: ratio(s0, 100), slope: ratio(ss, 100) }),
-					hurdle: ratio(h, 100),
-				};
-				let mm = Report {
-					schedule: ClientSchedule::Supply(SupplySchedule { reservation_rate: ratio(d0, 100), slope: ratio(sd, 100) }),
-					hurdle: int(0),
-				};
-				let issuance = Balances::total_issuance();
-				let id = reveal_round(rm, mm);
-				let Some(t) = Rounds::<Test>::get(id).and_then(|round| round.terms) else {
-					prop_assert!(h > s0 - d0 - 1 || phase(id).is_none());
-					return Ok(());
-				};
-				let steps = [(BD_MM, MM, t.mm_rate), (BD_RM, RM, t.rm_rate), (BD_RM, BD_MM, t.bd_rate)];
-				for (offerer, acceptor, rate) in steps {
-					assert_ok!(IntermediatedTrade::offer(RuntimeOrigin::signed(offerer), id, t.quantity, rate));
-					assert_ok!(IntermediatedTrade::accept(RuntimeOrigin::signed(acceptor), id, t.quantity, rate));
-				}
-				let Some(Event::RoundSettled { payments, .. }) = events().last().cloned() else {
-					panic!("settled")
-				};
-				prop_assert_eq!(
-					payments.rm_paid,
-					payments.mm_received + payments.mm_dealer_received + payments.rm_dealer_received
-				);
-				prop_assert_eq!(free(RM), ENDOWMENT - payments.rm_paid);
-				prop_assert_eq!(free(MM), ENDOWMENT + payments.mm_received);
-				for who in [BD_RM, BD_MM, RM, MM] {
-					prop_assert_eq!(held(who), 0);
-				}
-				prop_assert_eq!(Balances::total_issuance(), issuance);
-				Ok(())
-			})?;
-		}
-	}
 }
 
 /// Locks every token of `who`, as a conviction-voting delegation of its whole balance would
@@ -908,16 +1299,134 @@ fn rm_cannot_lock_its_way_out_of_the_interest() {
 }
 
 #[test]
-fn a_deviating_dealer_cannot_lock_its_forfeit_into_a_burn() {
+fn a_deviator_cannot_lock_its_forfeit_into_a_burn() {
+	for (at, deviator) in [(Phase::MmOffer, BD_MM), (Phase::RmAcceptance, RM)] {
+		build_and_execute(|| {
+			let issuance = Balances::total_issuance();
+			let id = drive_to(Some(at));
+			lock_everything(deviator);
+			let deadline = Rounds::<Test>::get(id).unwrap().deadline;
+			run_to_block(deadline + 1);
+			assert_eq!(phase(id), None);
+			// The other side receives the deposit; nothing was burned.
+			assert_forfeited(&[deviator], TERMS_DEPOSIT);
+			assert_eq!(Balances::total_issuance(), issuance);
+		});
+	}
+}
+
+#[test]
+fn version_0_rounds_are_cancelled_and_refunded_by_the_migration() {
+	use crate::migrations::v1::{v0, PhaseV0, RoundV0};
+	use frame_support::traits::{
+		fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
 	build_and_execute(|| {
-		let issuance = Balances::total_issuance();
-		let id = drive_to(Some(Phase::MmOffer));
-		lock_everything(BD_MM);
-		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
-		run_to_block(deadline + 1);
-		assert_eq!(phase(id), None);
-		// The other three receive BDmm's deposit; nothing was burned.
-		assert_slashed(BD_MM);
-		assert_eq!(Balances::total_issuance(), issuance);
+		// A version-0 round at RM's acceptance... (both dealers' deposits, the round deposit)
+		// and one after RM accepted (RM's interest held too).
+		let old = |phase, interest_held| RoundV0 {
+			rm_dealer: BD_RM,
+			mm_dealer: BD_MM,
+			rm: RM,
+			mm: MM,
+			phase,
+			deadline: 9u64,
+			dealer_deposit: 100 * UNIT,
+			round_deposit: UNIT,
+			rm_commitment: [1; 32],
+			mm_commitment: Some([2; 32]),
+			rm_report: None,
+			mm_report: None,
+			terms: None,
+			interest_held,
+		};
+		for (id, round) in
+			[(0, old(PhaseV0::RmAcceptance, 0)), (1, old(PhaseV0::DealerOffer, 5 * UNIT))]
+		{
+			for (who, reason, amount) in round.holds() {
+				if amount > 0 {
+					assert_ok!(Balances::hold(&reason.into(), who, amount));
+				}
+			}
+			v0::Rounds::<Test>::insert(id, round);
+		}
+		v0::Deadlines::<Test>::put(frame_support::BoundedVec::truncate_from(vec![(0, 9), (1, 9)]));
+		NextRoundId::<Test>::put(2);
+		StorageVersion::new(0).put::<IntermediatedTrade>();
+
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(IntermediatedTrade::on_chain_storage_version(), StorageVersion::new(1));
+		assert!(v0::Rounds::<Test>::iter().next().is_none());
+		assert!(!v0::Deadlines::<Test>::exists());
+		for who in [BD_RM, BD_MM, RM, MM] {
+			assert_eq!((free(who), held(who)), (ENDOWMENT, 0));
+		}
+		assert!(events().contains(&Event::RoundAborted {
+			round: 1,
+			phase: Phase::DealerOffer,
+			reason: AbortReason::RuntimeUpgrade
+		}));
+		// New rounds go on from the next identifier.
+		assert_eq!(open(), 2);
 	});
+}
+
+mod properties {
+	use super::*;
+	use proptest::prelude::*;
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(64))]
+
+		/// Any crossing pair of schedules settles through the full flow with the contract's
+		/// terms, or selects no trade and gives every deposit back; the payments add up to RM's
+		/// interest, nothing stays held and no token is created or destroyed.
+		#[test]
+		fn every_round_settles_or_refunds_and_conserves_tokens(
+			d0 in 0u128..500, sd in 1u128..500, s0 in 500u128..1_000, ss in 1u128..500, h in 0u128..300,
+		) {
+			build_and_execute(|| {
+				let rm = Report {
+					schedule: ClientSchedule::Demand(DemandSchedule { choke_rate: ratio(s0, 100), slope: ratio(ss, 100) }),
+					hurdle: ratio(h, 100),
+				};
+				let mm = Report {
+					schedule: ClientSchedule::Supply(SupplySchedule { reservation_rate: ratio(d0, 100), slope: ratio(sd, 100) }),
+					hurdle: int(0),
+				};
+				let issuance = Balances::total_issuance();
+				let id = reveal_round(rm, mm);
+				let Some(t) = Rounds::<Test>::get(id).and_then(|round| round.terms) else {
+					// No trade: the round is gone, with its reason, and every deposit is back.
+					prop_assert_eq!(phase(id), None);
+					let no_trade = matches!(events().last(), Some(Event::NoTradeSelected { .. }));
+					prop_assert!(no_trade, "no trade has its event");
+					for who in [BD_RM, BD_MM, RM, MM] {
+						prop_assert_eq!((free(who), held(who)), (ENDOWMENT, 0));
+					}
+					return Ok(());
+				};
+				prop_assert!(t.spread() >= ratio(h, 100), "the hurdle holds exactly");
+				let steps = [(BD_MM, MM, t.mm_rate), (BD_RM, RM, t.rm_rate), (BD_RM, BD_MM, t.bd_rate)];
+				for (offerer, acceptor, rate) in steps {
+					assert_ok!(IntermediatedTrade::offer(RuntimeOrigin::signed(offerer), id, t.quantity, rate));
+					assert_ok!(IntermediatedTrade::accept(RuntimeOrigin::signed(acceptor), id, t.quantity, rate));
+				}
+				let Some(Event::RoundSettled { payments, .. }) = events().last().cloned() else {
+					panic!("settled")
+				};
+				prop_assert_eq!(
+					payments.rm_paid,
+					payments.mm_received + payments.mm_dealer_received + payments.rm_dealer_received
+				);
+				prop_assert_eq!(free(RM), ENDOWMENT - payments.rm_paid);
+				prop_assert_eq!(free(MM), ENDOWMENT + payments.mm_received);
+				for who in [BD_RM, BD_MM, RM, MM] {
+					prop_assert_eq!(held(who), 0);
+				}
+				prop_assert_eq!(Balances::total_issuance(), issuance);
+				Ok(())
+			})?;
+		}
+	}
 }

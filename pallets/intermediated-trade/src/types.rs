@@ -8,8 +8,14 @@ use sp_runtime::traits::Zero;
 /// A round's identifier: rounds are numbered from zero in the order they were opened.
 pub type RoundId = u32;
 
-/// A 32-byte commitment: `blake2_256(SCALE((dealer, report, salt)))`.
+/// A 32-byte commitment: `blake2_256(SCALE((COMMITMENT_DOMAIN, genesis_hash, round, dealer,
+/// report, salt)))`, see [`crate::Pallet::commitment`].
 pub type Commitment = [u8; 32];
+
+/// The tag every commitment starts with, so that a commitment made for this contract cannot be
+/// replayed as anything else (another pallet, another chain, another round: those are in the
+/// preimage too).
+pub const COMMITMENT_DOMAIN: [u8; 24] = *b"intermediated-trade/v1/c";
 
 /// The 32 random bytes a dealer mixes into its commitment so that its report cannot be guessed
 /// from the hash. Use fresh ones for every round.
@@ -30,9 +36,12 @@ pub type Salt = [u8; 32];
 	TypeInfo,
 )]
 pub enum Phase {
-	/// BDrm opened the round and committed; BDmm must join and commit.
+	/// BDrm opened the round; BDmm must join it (both dealers' deposits are then held).
 	Joining,
-	/// Both committed; both dealers must reveal.
+	/// Both clients must consent to the round (each holding its deposit) and both dealers must
+	/// commit to their reports, in any order.
+	Committing,
+	/// All four are bound; both dealers must reveal.
 	Revealing,
 	/// The contract sent its instructions; BDmm must offer MM `r_mm` for `Q*`.
 	MmOffer,
@@ -72,6 +81,21 @@ pub enum Role {
 	Mm,
 }
 
+impl Role {
+	/// The four roles.
+	pub const ALL: [Role; 4] = [Role::RmDealer, Role::MmDealer, Role::Rm, Role::Mm];
+
+	/// Whether the role is on RM's side of the trade (RM and its dealer BDrm) rather than MM's.
+	pub fn is_rm_side(self) -> bool {
+		matches!(self, Role::RmDealer | Role::Rm)
+	}
+
+	/// Whether the role is a dealer.
+	pub fn is_dealer(self) -> bool {
+		matches!(self, Role::RmDealer | Role::MmDealer)
+	}
+}
+
 /// Why a round ended without settling.
 #[derive(
 	Clone,
@@ -93,10 +117,83 @@ pub enum AbortReason {
 	/// A dealer's revealed report matched its commitment but is invalid (out of range, or the
 	/// wrong client's schedule).
 	InvalidReport,
+	/// The runtime upgrade to storage version 1 cancelled the round (every hold released, no
+	/// forfeit).
+	RuntimeUpgrade,
 }
 
-/// One trading round: its four participants, the dealers' commitments and reports, the
-/// contract's terms and what is held.
+/// What each participant holds as its deposit for a round (zero until it joins or consents).
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct Deposits<Balance> {
+	/// BDrm's, held since it opened the round.
+	pub rm_dealer: Balance,
+	/// BDmm's, held since it joined.
+	pub mm_dealer: Balance,
+	/// RM's, held since it consented.
+	pub rm: Balance,
+	/// MM's, held since it consented.
+	pub mm: Balance,
+}
+
+impl<Balance: Copy> Deposits<Balance> {
+	/// The deposit of `role`.
+	pub fn get(&self, role: Role) -> Balance {
+		match role {
+			Role::RmDealer => self.rm_dealer,
+			Role::MmDealer => self.mm_dealer,
+			Role::Rm => self.rm,
+			Role::Mm => self.mm,
+		}
+	}
+
+	/// The deposit of `role`, to change.
+	pub fn get_mut(&mut self, role: Role) -> &mut Balance {
+		match role {
+			Role::RmDealer => &mut self.rm_dealer,
+			Role::MmDealer => &mut self.mm_dealer,
+			Role::Rm => &mut self.rm,
+			Role::Mm => &mut self.mm,
+		}
+	}
+}
+
+/// The interest of the three legs of a round's trade, in the token's smallest unit, fixed when
+/// the contract selects the terms.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct LegInterest<Balance> {
+	/// `r_rm·Q*`: what RM pays (held from RM when it accepts).
+	pub rm_leg: Balance,
+	/// `r_bd·Q*`: the inter-dealer leg.
+	pub bd_leg: Balance,
+	/// `r_mm·Q*`: what MM receives.
+	pub mm_leg: Balance,
+}
+
+/// One trading round: its four participants, their deposits, the dealers' commitments and
+/// reports, the contract's terms and what is held.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct Round<AccountId, Balance, BlockNumber> {
 	/// BDrm: opened the round; reports RM's demand.
@@ -111,14 +208,20 @@ pub struct Round<AccountId, Balance, BlockNumber> {
 	pub phase: Phase,
 	/// The last block in which that step may be taken.
 	pub deadline: BlockNumber,
-	/// Each dealer's contingent deposit, held from BDrm since it opened and from BDmm since it
-	/// joined; forfeited on deviation.
-	pub dealer_deposit: Balance,
+	/// The count of congested blocks when the step's window began: every congested block
+	/// during the window extends it by one block.
+	pub congestion_mark: u32,
+	/// The most the round may put at stake, declared by BDrm: the trade is only selected if
+	/// its stake ([`intermediated_trade_primitives::max_joint_profit`]) is at most this.
+	pub stake_cap: Balance,
+	/// What each participant holds as its deposit: `BaseDeposit + stake_cap` from joining
+	/// or consenting, lowered to `BaseDeposit + stake` once the terms are selected.
+	pub deposits: Deposits<Balance>,
 	/// The storage deposit held from BDrm while the round exists.
 	pub round_deposit: Balance,
-	/// BDrm's commitment.
-	pub rm_commitment: Commitment,
-	/// BDmm's commitment, once it joined.
+	/// BDrm's commitment, once made.
+	pub rm_commitment: Option<Commitment>,
+	/// BDmm's commitment, once made.
 	pub mm_commitment: Option<Commitment>,
 	/// BDrm's revealed report (RM's demand and BDrm's hurdle).
 	pub rm_report: Option<Report>,
@@ -126,11 +229,15 @@ pub struct Round<AccountId, Balance, BlockNumber> {
 	pub mm_report: Option<Report>,
 	/// The contract's terms, once both reports are revealed and a trade is possible.
 	pub terms: Option<Terms>,
+	/// The legs' interest in the token's smallest unit, fixed with the terms.
+	pub interest: Option<LegInterest<Balance>>,
 	/// RM's interest `r_rm·Q*`, held from RM since it accepted.
 	pub interest_held: Balance,
 }
 
-impl<AccountId, Balance: Copy + Zero, BlockNumber> Round<AccountId, Balance, BlockNumber> {
+impl<AccountId: PartialEq, Balance: Copy + Zero, BlockNumber>
+	Round<AccountId, Balance, BlockNumber>
+{
 	/// The account that plays `role`.
 	pub fn account(&self, role: Role) -> &AccountId {
 		match role {
@@ -141,14 +248,15 @@ impl<AccountId, Balance: Copy + Zero, BlockNumber> Round<AccountId, Balance, Blo
 		}
 	}
 
-	/// The deposit `role` holds for this round: each dealer's contingent deposit (BDmm's once
-	/// it joined); nothing for a client.
-	pub fn held_deposit(&self, role: Role) -> Balance {
-		match role {
-			Role::RmDealer => self.dealer_deposit,
-			Role::MmDealer if self.phase != Phase::Joining => self.dealer_deposit,
-			_ => Zero::zero(),
-		}
+	/// The role `who` plays in the round, if any.
+	pub fn role_of(&self, who: &AccountId) -> Option<Role> {
+		Role::ALL.into_iter().find(|role| self.account(*role) == who)
+	}
+
+	/// Whether `role` has taken part: it holds a deposit (every deposit is positive), so the
+	/// round counts toward its limit of rounds.
+	pub fn is_bound(&self, role: Role) -> bool {
+		!self.deposits.get(role).is_zero()
 	}
 }
 

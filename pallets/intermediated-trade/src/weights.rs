@@ -46,6 +46,9 @@ pub trait WeightInfo {
 	fn offer() -> Weight;
 	fn accept() -> Weight;
 	fn on_initialize(n: u32, ) -> Weight;
+	fn consent() -> Weight;
+	fn commit() -> Weight;
+	fn on_finalize() -> Weight;
 }
 
 /// Weights for `pallet_intermediated_trade` measured with the runtime's database weights.
@@ -170,6 +173,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 10412).saturating_mul(n.into()))
 	}
+	fn consent() -> Weight {
+		Weight::from_parts(120_000_000, 6000)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	fn commit() -> Weight {
+		Weight::from_parts(60_000_000, 4000)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	fn on_finalize() -> Weight {
+		Weight::from_parts(10_000_000, 1500)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same weights with RocksDB's database weights, for tests and runtimes without their own.
@@ -212,5 +230,20 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 			.saturating_add(RocksDbWeight::get().writes((8_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 10412).saturating_mul(n.into()))
+	}
+	fn consent() -> Weight {
+		Weight::from_parts(120_000_000, 6000)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn commit() -> Weight {
+		Weight::from_parts(60_000_000, 4000)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn on_finalize() -> Weight {
+		Weight::from_parts(10_000_000, 1500)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }

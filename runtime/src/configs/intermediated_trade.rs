@@ -2,7 +2,16 @@
 //! clients' schedules, the contract's selection and the offer/acceptance sequence.
 
 use crate::{Balances, Runtime, RuntimeEvent, RuntimeHoldReason, MINUTES, UNIT};
-use frame_support::traits::{ConstU128, ConstU32};
+use frame_support::{
+	parameter_types,
+	traits::{ConstU128, ConstU32},
+};
+use sp_runtime::Perbill;
+
+parameter_types! {
+	/// A block whose normal-class weight or length reaches 90 % of the limit is congested.
+	pub const IntermediatedTradeCongestion: Perbill = Perbill::from_percent(90);
+}
 
 impl pallet_intermediated_trade::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -10,19 +19,30 @@ impl pallet_intermediated_trade::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// Rates are in whole EQ per unit of cash; EQ has 12 decimals.
 	type BalanceUnit = ConstU128<UNIT>;
-	/// Each dealer's contingent deposit: 100 EQ, forfeited to the other participants if it
-	/// deviates from the protocol or misses a deadline.
-	type DealerDeposit = ConstU128<{ 100 * UNIT }>;
-	/// BDrm's storage deposit for a round (about 450 bytes while it is in progress): 1 EQ.
+	/// Each participant's deposit before the stake: 10 EQ. A participant holds
+	/// `10 EQ + stake_cap` from joining or consenting and `10 EQ + stake` once the terms are
+	/// selected; a deviator's deposit goes to the other side of the trade.
+	type BaseDeposit = ConstU128<{ 10 * UNIT }>;
+	/// BDrm's storage deposit for a round (about 600 bytes while it is in progress): 1 EQ.
 	type RoundDeposit = ConstU128<{ UNIT }>;
 	/// BDmm has 10 minutes (100 blocks) to join after a round is opened.
 	type JoinWindow = ConstU32<{ 10 * MINUTES }>;
-	/// Both dealers have 5 minutes (50 blocks) to reveal after BDmm joined.
-	type RevealWindow = ConstU32<{ 5 * MINUTES }>;
-	/// Each offer and each acceptance has 2 minutes (20 blocks) after the previous step.
-	type StepWindow = ConstU32<{ 2 * MINUTES }>;
-	/// At most 64 rounds in progress: the deadline hook reads one index of at most 64 entries
-	/// per block and, in the worst block, ends all 64 (see the pallet's benchmarks).
-	type MaxRounds = ConstU32<64>;
+	/// The clients have 10 minutes to consent and the dealers to commit once BDmm joined.
+	type CommitWindow = ConstU32<{ 10 * MINUTES }>;
+	/// Both dealers have 10 minutes to reveal once all four are bound.
+	type RevealWindow = ConstU32<{ 10 * MINUTES }>;
+	/// Each offer and each acceptance has 10 minutes (100 blocks) after the previous step:
+	/// stuffing that many blocks costs far more than any deposit, and every congested block
+	/// extends the window by one more.
+	type StepWindow = ConstU32<{ 10 * MINUTES }>;
+	/// An account takes part in at most 16 rounds at once.
+	type MaxRoundsPerAccount = ConstU32<16>;
+	/// At most 64 deadlines fall in one block: the deadline hook's work per block, whatever
+	/// the number of rounds (see the pallet's benchmarks).
+	type MaxDeadlinesPerBlock = ConstU32<64>;
+	/// A deadline may move up to 100 blocks later when blocks' lists are full: filling them
+	/// all takes 6 400 rounds, each with its deposits.
+	type MaxDeadlineDeferral = ConstU32<100>;
+	type CongestionThreshold = IntermediatedTradeCongestion;
 	type WeightInfo = pallet_intermediated_trade::weights::SubstrateWeight<Runtime>;
 }
