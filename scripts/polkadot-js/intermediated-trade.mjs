@@ -16,19 +16,29 @@
 //   3. round 2: BDmm reveals another report than the one it committed to; checks Deviated,
 //      RoundAborted { BadReveal } and that its deposit went to the other side (BDrm and RM,
 //      half each), none of it to MM, its own client;
-//   4. round 3, lock and walk away: RM accepts (its interest is held), then locks its whole
+//   4. round 3, the private path: each dealer sends the other its report and salt encrypted
+//      (NaCl secretbox under an sr25519 key agreement), checks the one it receives against the
+//      commitment on chain, computes the contract's selection here (a replica of
+//      `intermediated_trade_primitives::select`), and both `agree` to it: the terms become the
+//      instructions with no report ever on chain, and the round settles as round 1 did;
+//   5. round 4, collusion caught: both dealers agree to terms that overcharge RM (r_rm = 8.5);
+//      RM disputes, both dealers must reveal, and both forfeit their deposits to the other side's
+//      client (RoundAborted { FalseAgreement });
+//   6. round 5, lock and walk away: RM accepts (its interest is held), then locks its whole
 //      balance by delegating it in conviction voting; the round still settles and MM, BDmm and
-//      BDrm are paid in full, to the planck.
+//      BDrm are paid in full, to the planck (last, as RM's balance stays locked).
 //
 // Without --url it starts its own throw-away node (`--dev --tmp --sealing instant`, free ports:
 // one block per transaction) and always stops it. With --url it uses a running dev chain
 // (scripts/dev-chain; Aura or instant sealing). Exit 0 when every check passed, 1 otherwise.
 
 import { parseArgs } from 'node:util';
-import { randomAsU8a, blake2AsU8a } from '@polkadot/util-crypto';
+import {
+  blake2AsU8a, naclDecrypt, naclEncrypt, randomAsU8a, sr25519Agreement, sr25519PairFromSeed,
+} from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { DispatchFailed, connect, findEvent, keyPair, signAndWait } from './lib/chain.mjs';
-import { eqToPlanck, formatEq, formatFixed, toFixed } from './lib/fixed.mjs';
+import { FIXED_ONE, eqToPlanck, fixedDiv, fixedMul, formatEq, formatFixed, max, min, mulDiv, toFixed } from './lib/fixed.mjs';
 import { defaultNodeBinary, startNode } from './lib/node.mjs';
 
 const USAGE = `usage: scripts/intermediated-trade [--url ws://127.0.0.1:9944] [--node PATH] [--time-limit SECONDS]
@@ -107,6 +117,37 @@ function commitment(round, dealer, report, salt) {
   );
   return blake2AsU8a(encoded, 256);
 }
+
+/**
+ * The contract's selection, exactly as `intermediated_trade_primitives::select` computes it
+ * (inner FixedU128 values, the same roundings): what each dealer runs off-chain on the private
+ * path. Returns null when the contract selects no trade.
+ */
+function selectTerms(supply, demand, hurdle) {
+  const widest = demand.chokeRate - supply.reservationRate;
+  if (widest <= 0n) return null;
+  const room = widest - hurdle;
+  if (room <= 0n) return null;
+  const sigma = mulDiv(demand.slope, supply.slope, demand.slope + supply.slope, 'down');
+  let quantity = min(mulDiv(widest, sigma, 2n * FIXED_ONE, 'down'), fixedMul(room, sigma, 'down'));
+  if (quantity === 0n) return null;
+  let mmRate = 0n;
+  let rmRate = 0n;
+  for (let pass = 0; pass < 3; pass += 1) {
+    mmRate = supply.reservationRate + fixedDiv(quantity, supply.slope, 'up');
+    rmRate = max(0n, demand.chokeRate - fixedDiv(quantity, demand.slope, 'up'));
+    if (rmRate < mmRate) return null;
+    if (rmRate - mmRate >= hurdle) break;
+    const cut = fixedMul(hurdle - (rmRate - mmRate) + 2n, sigma, 'up') + 1n;
+    quantity -= cut;
+    if (quantity <= 0n) return null;
+  }
+  if (rmRate - mmRate < hurdle) return null;
+  return { quantity, rmRate, mmRate, bdRate: (rmRate + mmRate) / 2n };
+}
+
+/** A dealer's key for the private exchange of reports (not its account key). */
+const exchangeKey = (uri) => sr25519PairFromSeed(blake2AsU8a(`${uri}/report-exchange`, 256));
 
 const fees = new Map(); // address → planck paid in fees since the start
 
@@ -194,7 +235,7 @@ async function main() {
     await send(it.commit(id, commitment(id, bdmm.address, mmCommitted, mmSaltN)), bdmm, 'BDmm commit');
     await send(it.consent(id), rm, 'RM consent');
     const last = await send(it.consent(id), mm, 'MM consent');
-    check(event(last, 'RevealsOpened') !== undefined, `round ${id}: all four bound, reveals open`);
+    check(event(last, 'RevealsOpened') !== undefined, `on-chain round ${id}: all four bound, reveals open`);
     return id;
   }
 
@@ -290,8 +331,73 @@ async function main() {
     check((await heldByPallet(pair)) === 0n, `${name}: nothing held by the pallet`);
   }
 
-  // --- Round 3: RM accepts, locks everything and walks away ------------------------------------
-  say('\nround 3: RM accepts, then locks its whole balance (a conviction-voting delegation) and walks away');
+  // --- Round 3: the private path -----------------------------------------------------------
+  say('\nround 3: the private path — reports exchanged encrypted between the dealers, terms agreed, none published');
+  const before4 = {};
+  for (const [name, pair] of Object.entries(parties)) before4[name] = { free: await free(pair), fees: fees.get(pair.address) ?? 0n };
+  const rmSalt4 = randomAsU8a(32);
+  const mmSalt4 = randomAsU8a(32);
+  const round4 = await openAndBind(rmSalt4, mmSalt4);
+  const stored4 = (await api.query.intermediatedTrade.rounds(round4)).unwrap();
+  // Each dealer seals its report and salt for the other under their shared sr25519 key.
+  const keys = { BDrm: exchangeKey(`${tag}/BDrm`), BDmm: exchangeKey(`${tag}/BDmm`) };
+  const shared = sr25519Agreement(keys.BDrm.secretKey, keys.BDmm.publicKey);
+  check(u8aToHex(shared) === u8aToHex(sr25519Agreement(keys.BDmm.secretKey, keys.BDrm.publicKey)), 'both dealers derive the same key (sr25519 agreement)');
+  const seal = (report, salt) => naclEncrypt(u8aConcat(salt, api.createType(reportType(), report).toU8a()), shared);
+  const open = (sealed) => {
+    const plain = naclDecrypt(sealed.encrypted, sealed.nonce, shared);
+    return { salt: plain.slice(0, 32), report: api.createType(reportType(), plain.slice(32)) };
+  };
+  const fromBdrm = open(seal(rmReport, rmSalt4));
+  const fromBdmm = open(seal(mmReport, mmSalt4));
+  check(u8aToHex(commitment(round4, bdrm.address, fromBdrm.report, fromBdrm.salt)) === stored4.rmCommitment.unwrap().toHex(),
+    'BDmm opens BDrm\'s sealed report and it matches BDrm\'s commitment on chain');
+  check(u8aToHex(commitment(round4, bdmm.address, fromBdmm.report, fromBdmm.salt)) === stored4.mmCommitment.unwrap().toHex(),
+    'BDrm opens BDmm\'s sealed report and it matches BDmm\'s commitment on chain');
+  const demandOf = (report) => ({ chokeRate: report.schedule.asDemand.chokeRate.toBigInt(), slope: report.schedule.asDemand.slope.toBigInt() });
+  const supplyOf = (report) => ({ reservationRate: report.schedule.asSupply.reservationRate.toBigInt(), slope: report.schedule.asSupply.slope.toBigInt() });
+  const hurdles = max(fromBdrm.report.hurdle.toBigInt(), fromBdmm.report.hurdle.toBigInt());
+  const selected = selectTerms(supplyOf(fromBdmm.report), demandOf(fromBdrm.report), hurdles);
+  check(selected && selected.quantity === t.quantity && selected.rmRate === t.rmRate && selected.mmRate === t.mmRate && selected.bdRate === t.bdRate,
+    'both dealers compute the contract\'s selection off-chain: the same terms as round 1');
+  await send(it.agree(round4, selected), bdrm, 'BDrm agrees');
+  const agreed = await send(it.agree(round4, selected), bdmm, 'BDmm agrees');
+  check(event(agreed, 'TermsAgreed') !== undefined, 'TermsAgreed: the agreed terms are the instructions');
+  const after4 = (await api.query.intermediatedTrade.rounds(round4)).unwrap();
+  check(after4.rmReport.isNone && after4.mmReport.isNone, 'no report on chain: the public learns the terms only');
+  for (const [, call, pair, rate] of steps) await send(call(round4, t.quantity, rate), pair, 'step');
+  check((await api.query.intermediatedTrade.rounds(round4)).isNone, `round ${round4} settled`);
+  for (const [name, pair] of Object.entries(parties)) {
+    const feesNow = (fees.get(pair.address) ?? 0n) - before4[name].fees;
+    const delta = (await free(pair)) - before4[name].free + feesNow;
+    check(delta === expectedDelta[name], `${name}: ${expectedDelta[name] < 0n ? '−' : '+'}${formatEq(expectedDelta[name] < 0n ? -expectedDelta[name] : expectedDelta[name])} EQ (plus fees), as in round 1`, `got ${delta}`);
+  }
+
+  // --- Round 4: colluding dealers, caught by RM's dispute --------------------------------------
+  say('\nround 4: both dealers agree to overcharge RM (r_rm = 8.5); RM disputes');
+  const before5 = {};
+  for (const [name, pair] of Object.entries(parties)) before5[name] = { free: await free(pair), fees: fees.get(pair.address) ?? 0n };
+  const rmSalt5 = randomAsU8a(32);
+  const mmSalt5 = randomAsU8a(32);
+  const round5 = await openAndBind(rmSalt5, mmSalt5);
+  const inflated = { quantity: t.quantity, mmRate: t.mmRate, rmRate: toFixed('8.5'), bdRate: toFixed('5.5') };
+  await send(it.agree(round5, inflated), bdrm, 'BDrm agrees to inflated terms');
+  await send(it.agree(round5, inflated), bdmm, 'BDmm agrees to inflated terms');
+  const disputed = await send(it.dispute(round5), rm, 'RM disputes');
+  check(event(disputed, 'Disputed') !== undefined, 'Disputed: both dealers must now reveal');
+  await send(it.reveal(round5, rmReport, rmSalt5), bdrm, 'BDrm reveal');
+  const resolved = await send(it.reveal(round5, mmReport, mmSalt5), bdmm, 'BDmm reveal');
+  check(event(resolved, 'RoundAborted')?.data.reason.isFalseAgreement === true, 'RoundAborted { reason: FalseAgreement }: the agreement was not the contract\'s selection');
+  const expected5 = { BDrm: -capDeposit, BDmm: -capDeposit, RM: capDeposit, MM: capDeposit };
+  for (const [name, pair] of Object.entries(parties)) {
+    const feesNow = (fees.get(pair.address) ?? 0n) - before5[name].fees;
+    const delta = (await free(pair)) - before5[name].free + feesNow;
+    check(delta === expected5[name], `${name}: ${expected5[name] < 0n ? '−' : '+'}${formatEq(expected5[name] < 0n ? -expected5[name] : expected5[name])} EQ (plus fees)`, `got ${delta}`);
+    check((await heldByPallet(pair)) === 0n, `${name}: nothing held by the pallet`);
+  }
+
+  // --- Round 5 (last: RM's balance stays locked): RM accepts, locks everything and walks away ------------------------------------
+  say('\nround 5: RM accepts, then locks its whole balance (a conviction-voting delegation) and walks away');
   const before3 = {};
   for (const [name, pair] of Object.entries(parties)) before3[name] = { free: await free(pair), fees: fees.get(pair.address) ?? 0n };
   const rmSalt3 = randomAsU8a(32);

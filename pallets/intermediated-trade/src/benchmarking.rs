@@ -146,6 +146,17 @@ fn crowd_deadlines<T: Config>(window: BlockNumberFor<T>) {
 	}
 }
 
+/// The worked example's terms: `Q* = 2.5`, `r_mm = 2.5`, `r_rm = 7.5`, `r_bd = 5`.
+fn example_terms() -> Terms {
+	let ratio = |n: u32, d: u32| FixedU128::saturating_from_rational(n, d);
+	Terms {
+		quantity: ratio(5, 2),
+		mm_rate: ratio(5, 2),
+		rm_rate: ratio(15, 2),
+		bd_rate: ratio(5, 1),
+	}
+}
+
 fn terms_of<T: Config>(id: RoundId) -> Terms {
 	Rounds::<T>::get(id).and_then(|round| round.terms).expect("terms")
 }
@@ -230,6 +241,59 @@ mod benchmarks {
 
 		#[extrinsic_call]
 		reveal(RawOrigin::Signed(mm_dealer), id, mm_report(), SALT_RM);
+
+		assert!(!Rounds::<T>::contains_key(id));
+	}
+
+	/// The second agreement: the agreed terms become the instructions.
+	#[benchmark]
+	fn agree() {
+		let (id, [rm_dealer, mm_dealer, _, _]) = round_at::<T>(0, Phase::Revealing);
+		let terms = example_terms();
+		Pallet::<T>::do_agree(rm_dealer, id, terms).expect("agrees");
+		crowd_deadlines::<T>(T::StepWindow::get());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(mm_dealer), id, terms);
+
+		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::MmOffer));
+	}
+
+	/// RM disputes agreed terms at its acceptance.
+	#[benchmark]
+	fn dispute() {
+		let (id, [rm_dealer, mm_dealer, rm, mm]) = round_at::<T>(0, Phase::Revealing);
+		let terms = example_terms();
+		Pallet::<T>::do_agree(rm_dealer.clone(), id, terms).expect("agrees");
+		Pallet::<T>::do_agree(mm_dealer.clone(), id, terms).expect("agrees");
+		Pallet::<T>::do_offer(mm_dealer, id, terms.quantity, terms.mm_rate).expect("offers");
+		Pallet::<T>::do_accept(mm, id, terms.quantity, terms.mm_rate).expect("accepts");
+		Pallet::<T>::do_offer(rm_dealer, id, terms.quantity, terms.rm_rate).expect("offers");
+		crowd_deadlines::<T>(T::RevealWindow::get());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(rm), id);
+
+		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::Disputed));
+	}
+
+	/// The second reveal of a dispute over false agreed terms: both dealers forfeit.
+	#[benchmark]
+	fn reveal_dispute() {
+		let (id, [rm_dealer, mm_dealer, rm, _]) = round_at::<T>(0, Phase::Revealing);
+		// r_rm = 9 instead of 7.5: r_bd = (9 + 2.5)/2 = 5.75.
+		let terms = Terms {
+			rm_rate: FixedU128::saturating_from_integer(9u32),
+			bd_rate: FixedU128::saturating_from_rational(23u32, 4u32),
+			..example_terms()
+		};
+		Pallet::<T>::do_agree(rm_dealer.clone(), id, terms).expect("agrees");
+		Pallet::<T>::do_agree(mm_dealer.clone(), id, terms).expect("agrees");
+		Pallet::<T>::do_dispute(rm, id).expect("disputes");
+		Pallet::<T>::do_reveal(rm_dealer, id, rm_report(), SALT_RM).expect("reveals");
+
+		#[extrinsic_call]
+		reveal(RawOrigin::Signed(mm_dealer), id, mm_report(), SALT_MM);
 
 		assert!(!Rounds::<T>::contains_key(id));
 	}

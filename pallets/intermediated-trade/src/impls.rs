@@ -33,7 +33,7 @@ fn waits_for(phase: Phase) -> &'static [Role] {
 	match phase {
 		Phase::Joining | Phase::MmOffer | Phase::DealerAcceptance => &[Role::MmDealer],
 		Phase::Committing => &Role::ALL,
-		Phase::Revealing => &[Role::RmDealer, Role::MmDealer],
+		Phase::Revealing | Phase::Disputed => &[Role::RmDealer, Role::MmDealer],
 		Phase::MmAcceptance => &[Role::Mm],
 		Phase::RmOffer | Phase::DealerOffer => &[Role::RmDealer],
 		Phase::RmAcceptance => &[Role::Rm],
@@ -128,7 +128,7 @@ impl<T: Config> Pallet<T> {
 		let window = match phase {
 			Phase::Joining => T::JoinWindow::get(),
 			Phase::Committing => T::CommitWindow::get(),
-			Phase::Revealing => T::RevealWindow::get(),
+			Phase::Revealing | Phase::Disputed => T::RevealWindow::get(),
 			_ => T::StepWindow::get(),
 		};
 		Self::unschedule(id, round.deadline);
@@ -218,6 +218,9 @@ impl<T: Config> Pallet<T> {
 				mm_commitment: None,
 				rm_report: None,
 				mm_report: None,
+				rm_agreed: None,
+				mm_agreed: None,
+				disputed_by: None,
 				terms: None,
 				interest: None,
 				interest_held: Zero::zero(),
@@ -299,8 +302,12 @@ impl<T: Config> Pallet<T> {
 		report: Report,
 		salt: Salt,
 	) -> DispatchResult {
-		let (mut round, role) =
-			Self::round_for_step(&who, id, &[Phase::Revealing], &[Role::RmDealer, Role::MmDealer])?;
+		let (mut round, role) = Self::round_for_step(
+			&who,
+			id,
+			&[Phase::Revealing, Phase::Disputed],
+			&[Role::RmDealer, Role::MmDealer],
+		)?;
 		let (commitment, revealed) = match role {
 			Role::RmDealer => (round.rm_commitment, round.rm_report.is_some()),
 			_ => (round.mm_commitment, round.mm_report.is_some()),
@@ -332,7 +339,26 @@ impl<T: Config> Pallet<T> {
 			Rounds::<T>::insert(id, round);
 			return Ok(());
 		};
-		match Self::selection(&round, &rm_report, &mm_report) {
+		let selection = Self::selection(&round, &rm_report, &mm_report);
+		let selected = selection.as_ref().ok().map(|(terms, ..)| *terms);
+
+		// A dealer that agreed to other terms than the selection lied about the reports.
+		let liars: Vec<Role> =
+			[(Role::RmDealer, round.rm_agreed), (Role::MmDealer, round.mm_agreed)]
+				.into_iter()
+				.filter(|(_, agreed)| agreed.is_some() && *agreed != selected)
+				.map(|(dealer, _)| dealer)
+				.collect();
+		if !liars.is_empty() {
+			Self::abort(id, &round, &liars, AbortReason::FalseAgreement);
+			return Ok(());
+		}
+		if let Some(client) = round.disputed_by {
+			// The agreement was the selection: the dispute was frivolous.
+			Self::abort(id, &round, &[client], AbortReason::FrivolousDispute);
+			return Ok(());
+		}
+		match selection {
 			Ok((terms, stake, interest)) => {
 				// The stake is known: every deposit comes down to `BaseDeposit + stake`.
 				let deposit = Self::deposit_for(stake).unwrap_or(round.deposits.rm_dealer);
@@ -361,6 +387,64 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	pub(crate) fn do_agree(who: T::AccountId, id: RoundId, terms: Terms) -> DispatchResult {
+		let (mut round, role) =
+			Self::round_for_step(&who, id, &[Phase::Revealing], &[Role::RmDealer, Role::MmDealer])?;
+		ensure!(!round.needs_reveals(), Error::<T>::SelectionIsPublic);
+		let slot = match role {
+			Role::RmDealer => &mut round.rm_agreed,
+			_ => &mut round.mm_agreed,
+		};
+		ensure!(slot.is_none(), Error::<T>::AlreadyBound);
+		ensure!(terms.is_well_formed(), Error::<T>::InvalidTerms);
+		let interest = Self::leg_interest(&terms).map_err(|_| Error::<T>::InvalidTerms)?;
+		*slot = Some(terms);
+		Self::deposit_event(Event::Agreed { round: id, dealer: who, terms });
+		match (round.rm_agreed, round.mm_agreed) {
+			(Some(rm), Some(mm)) if rm == mm => {
+				// The private path: the agreed terms are the instructions. The chain cannot
+				// know the stake, so every deposit stays at `BaseDeposit + stake_cap`.
+				round.terms = Some(terms);
+				round.interest = Some(interest);
+				Self::enter(id, &mut round, Phase::MmOffer)?;
+				let deadline = round.deadline;
+				Self::deposit_event(Event::TermsAgreed { round: id, terms, deadline });
+			},
+			(Some(_), Some(_)) => Self::deposit_event(Event::AgreementsDiffer { round: id }),
+			_ => {},
+		}
+		Rounds::<T>::insert(id, round);
+		Ok(())
+	}
+
+	pub(crate) fn do_dispute(who: T::AccountId, id: RoundId) -> DispatchResult {
+		let mut round = Rounds::<T>::get(id).ok_or(Error::<T>::UnknownRound)?;
+		let role = round
+			.role_of(&who)
+			.filter(|role| matches!(role, Role::Rm | Role::Mm))
+			.ok_or(Error::<T>::WrongParty)?;
+		// Each client until its own acceptance.
+		let open = match role {
+			Role::Mm => matches!(round.phase, Phase::MmOffer | Phase::MmAcceptance),
+			_ => matches!(
+				round.phase,
+				Phase::MmOffer | Phase::MmAcceptance | Phase::RmOffer | Phase::RmAcceptance
+			),
+		};
+		ensure!(open, Error::<T>::WrongStep);
+		ensure!(round.is_private(), Error::<T>::NothingToDispute);
+		ensure!(
+			frame_system::Pallet::<T>::block_number() <= round.deadline,
+			Error::<T>::DeadlinePassed
+		);
+		round.disputed_by = Some(role);
+		Self::enter(id, &mut round, Phase::Disputed)?;
+		let deadline = round.deadline;
+		Rounds::<T>::insert(id, round);
+		Self::deposit_event(Event::Disputed { round: id, client: who, deadline });
+		Ok(())
+	}
+
 	/// The contract's selection for the revealed reports: the terms, the stake (the largest
 	/// joint profit, rounded up) and the legs' interest (rounded down), or why there is no
 	/// trade.
@@ -382,18 +466,23 @@ impl<T: Config> Pallet<T> {
 		if stake > round.stake_cap {
 			return Err(NoTrade::StakeAboveCap);
 		}
+		let interest = Self::leg_interest(&terms)?;
+		Ok((terms, stake, interest))
+	}
+
+	/// The legs' interest for `terms`, in the token's smallest unit (rounded down).
+	fn leg_interest(terms: &Terms) -> Result<LegInterest<BalanceOf<T>>, NoTrade> {
 		let leg = |rate| {
 			terms
 				.interest(rate)
 				.and_then(|interest| Self::to_balance(interest, Rounding::Down))
 				.ok_or(NoTrade::Overflow)
 		};
-		let interest = LegInterest {
+		Ok(LegInterest {
 			rm_leg: leg(terms.rm_rate)?,
 			bd_leg: leg(terms.bd_rate)?,
 			mm_leg: leg(terms.mm_rate)?,
-		};
-		Ok((terms, stake, interest))
+		})
 	}
 
 	/// The rate of the leg offered or accepted in `phase`.
@@ -681,8 +770,11 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::RoundAborted { round: id, phase, reason });
 	}
 
-	/// Who missed the step `round` waits for.
+	/// Who missed the step `round` waits for. In [`Phase::Revealing`] a dealer that agreed to
+	/// terms has done its part, unless the reveals are needed (a report is public or the
+	/// agreements differ); in [`Phase::Disputed`] both dealers must reveal.
 	fn missing(round: &RoundOf<T>) -> Vec<Role> {
+		let reveals = round.needs_reveals();
 		waits_for(round.phase)
 			.iter()
 			.copied()
@@ -690,8 +782,12 @@ impl<T: Config> Pallet<T> {
 				(Phase::Committing, Role::RmDealer) => round.rm_commitment.is_none(),
 				(Phase::Committing, Role::MmDealer) => round.mm_commitment.is_none(),
 				(Phase::Committing, client) => !round.is_bound(*client),
-				(Phase::Revealing, Role::RmDealer) => round.rm_report.is_none(),
-				(Phase::Revealing, _) => round.mm_report.is_none(),
+				(Phase::Revealing | Phase::Disputed, Role::RmDealer) => {
+					round.rm_report.is_none() && (reveals || round.rm_agreed.is_none())
+				},
+				(Phase::Revealing | Phase::Disputed, _) => {
+					round.mm_report.is_none() && (reveals || round.mm_agreed.is_none())
+				},
 				_ => true,
 			})
 			.collect()
@@ -786,6 +882,17 @@ impl<T: Config> Pallet<T> {
 			let all_bound = Role::ALL.iter().all(|role| round.is_bound(*role));
 			let after_reveal =
 				!matches!(round.phase, Phase::Joining | Phase::Committing | Phase::Revealing);
+			let agreed = round.rm_agreed.is_some() && round.rm_agreed == round.mm_agreed;
+			ensure!(
+				round.disputed_by.is_some() == (round.phase == Phase::Disputed),
+				"a dispute outside the disputed phase"
+			);
+			ensure!(
+				(round.rm_agreed.is_none() && round.mm_agreed.is_none())
+					|| matches!(round.phase, Phase::Revealing)
+					|| (agreed && round.terms == round.rm_agreed),
+				"an agreement that does not fit the phase"
+			);
 			ensure!(
 				round.is_bound(Role::RmDealer)
 					&& round.is_bound(Role::MmDealer) == (round.phase != Phase::Joining),
@@ -806,8 +913,10 @@ impl<T: Config> Pallet<T> {
 				"terms do not fit the phase"
 			);
 			ensure!(
-				!after_reveal || (round.rm_report.is_some() && round.mm_report.is_some()),
-				"instructions without both reports"
+				!after_reveal
+					|| (round.rm_report.is_some() && round.mm_report.is_some())
+					|| (agreed && (round.rm_report.is_none() || round.mm_report.is_none())),
+				"instructions without both reports or both agreements"
 			);
 			ensure!(
 				round.interest_held.is_zero()

@@ -367,6 +367,39 @@ pub mod pallet {
 			/// Why.
 			reason: AbortReason,
 		},
+		/// A dealer agreed to terms computed off-chain from both reports (the private path).
+		Agreed {
+			/// The round.
+			round: RoundId,
+			/// The dealer.
+			dealer: T::AccountId,
+			/// The terms it agreed to.
+			terms: Terms,
+		},
+		/// Both dealers agreed to the same terms: the contract's instructions, with no report
+		/// on chain. BDmm must offer MM by `deadline`. Either client may still dispute them.
+		TermsAgreed {
+			/// The round.
+			round: RoundId,
+			/// `Q*`, `r_rm`, `r_mm`, `r_bd`.
+			terms: Terms,
+			/// The last block for BDmm's offer.
+			deadline: BlockNumberFor<T>,
+		},
+		/// The dealers agreed to different terms: both must reveal by the round's deadline.
+		AgreementsDiffer {
+			/// The round.
+			round: RoundId,
+		},
+		/// A client disputed the agreed terms: both dealers must reveal by `deadline`.
+		Disputed {
+			/// The round.
+			round: RoundId,
+			/// The client.
+			client: T::AccountId,
+			/// The last block to reveal in.
+			deadline: BlockNumberFor<T>,
+		},
 		/// Congested blocks during a step's window extended its deadline.
 		DeadlineExtended {
 			/// The round.
@@ -409,6 +442,14 @@ pub mod pallet {
 		/// Every block within [`Config::MaxDeadlineDeferral`] of the step's deadline already
 		/// has [`Config::MaxDeadlinesPerBlock`] deadlines: try again in a later block.
 		DeadlinesFull,
+		/// The agreed terms could not be a selection (no volume, crossed rates, a rate above the
+		/// schedules' range, or `r_bd` not the midpoint).
+		InvalidTerms,
+		/// A report is already public, or the agreements differ: the selection is made from
+		/// the reveals.
+		SelectionIsPublic,
+		/// The terms came from public reports: there is nothing to dispute.
+		NothingToDispute,
 	}
 
 	#[pallet::hooks]
@@ -485,7 +526,9 @@ pub mod pallet {
 		/// or ends the round with none ([`Event::NoTradeSelected`]).
 		#[pallet::call_index(2)]
 		#[pallet::weight((
-			T::WeightInfo::reveal().max(T::WeightInfo::reveal_deviation()),
+			T::WeightInfo::reveal()
+				.max(T::WeightInfo::reveal_deviation())
+				.max(T::WeightInfo::reveal_dispute()),
 			DispatchClass::Operational
 		))]
 		pub fn reveal(
@@ -536,6 +579,30 @@ pub mod pallet {
 		pub fn consent(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_consent(who, round)
+		}
+
+		/// Agrees, as a dealer of `round`, to `terms` computed off-chain from both reports (the
+		/// private path): each dealer sends the other its report and salt over a private
+		/// channel, checks the one it receives against the commitment on chain, and runs the
+		/// contract's selection (`intermediated_trade_primitives::select`). When both agree to
+		/// the same terms they become the instructions and no report is ever published; when
+		/// they differ, both must reveal, and a dealer whose agreement is not the contract's
+		/// selection deviates.
+		#[pallet::call_index(7)]
+		#[pallet::weight((T::WeightInfo::agree(), DispatchClass::Operational))]
+		pub fn agree(origin: OriginFor<T>, round: RoundId, terms: Terms) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_agree(who, round, terms)
+		}
+
+		/// Disputes, as RM or MM before its own acceptance, the terms both dealers agreed to:
+		/// both dealers must then reveal. If the agreement was the contract's selection, the
+		/// client deviated and forfeits its deposit; otherwise both dealers did.
+		#[pallet::call_index(8)]
+		#[pallet::weight((T::WeightInfo::dispute(), DispatchClass::Operational))]
+		pub fn dispute(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_dispute(who, round)
 		}
 
 		/// Commits, as a dealer of `round`, to its report with `commitment` (see

@@ -1023,6 +1023,7 @@ fn deviator(phase: Phase) -> (AccountId, Role, Balance) {
 		Phase::MmOffer | Phase::DealerAcceptance => (BD_MM, Role::MmDealer, TERMS_DEPOSIT),
 		Phase::MmAcceptance => (MM, Role::Mm, TERMS_DEPOSIT),
 		Phase::RmAcceptance => (RM, Role::Rm, TERMS_DEPOSIT),
+		Phase::Disputed => unreachable!("a disputed round waits for both dealers"),
 	}
 }
 
@@ -1230,7 +1231,9 @@ fn every_step_under_a_deadline_is_operational() {
 	use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
 	let t = example_terms();
 	let report = rm_report(int(0));
-	let steps: [Call<Test>; 6] = [
+	let steps: [Call<Test>; 8] = [
+		Call::agree { round: 0, terms: t },
+		Call::dispute { round: 0 },
 		Call::join_round { round: 0 },
 		Call::consent { round: 0 },
 		Call::commit { round: 0, commitment: [0; 32] },
@@ -1368,6 +1371,290 @@ fn version_0_rounds_are_cancelled_and_refunded_by_the_migration() {
 		}));
 		// New rounds go on from the next identifier.
 		assert_eq!(open(), 2);
+	});
+}
+
+/// Both dealers agree to `terms` off-chain (the private path).
+fn agree_both(id: RoundId, rm_terms: Terms, mm_terms: Terms) {
+	assert_ok!(IntermediatedTrade::agree(RuntimeOrigin::signed(BD_RM), id, rm_terms));
+	assert_ok!(IntermediatedTrade::agree(RuntimeOrigin::signed(BD_MM), id, mm_terms));
+}
+
+/// Terms the dealers might collude on: RM pays 8.5 instead of 7.5 (well formed, but not the
+/// contract's selection).
+fn inflated_terms() -> Terms {
+	Terms {
+		quantity: ratio(5, 2),
+		mm_rate: ratio(5, 2),
+		rm_rate: ratio(17, 2),
+		bd_rate: ratio(11, 2),
+	}
+}
+
+#[test]
+fn agreed_terms_settle_without_any_report_on_chain() {
+	build_and_execute(|| {
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		let t = example_terms();
+		System::reset_events();
+		agree_both(id, t, t);
+		assert_eq!(
+			events(),
+			vec![
+				Event::Agreed { round: id, dealer: BD_RM, terms: t },
+				Event::Agreed { round: id, dealer: BD_MM, terms: t },
+				Event::TermsAgreed { round: id, terms: t, deadline: 1 + STEP_WINDOW },
+			]
+		);
+		let round = Rounds::<Test>::get(id).unwrap();
+		assert_eq!((round.rm_report, round.mm_report), (None, None), "no report on chain");
+		// The chain cannot know the stake: every deposit stays at BaseDeposit + stake_cap.
+		for who in [BD_RM, BD_MM, RM, MM] {
+			assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &who), CAP_DEPOSIT);
+		}
+		let steps = [(BD_MM, MM, t.mm_rate), (BD_RM, RM, t.rm_rate), (BD_RM, BD_MM, t.bd_rate)];
+		for (offerer, acceptor, rate) in steps {
+			assert_ok!(IntermediatedTrade::offer(
+				RuntimeOrigin::signed(offerer),
+				id,
+				t.quantity,
+				rate
+			));
+			assert_ok!(IntermediatedTrade::accept(
+				RuntimeOrigin::signed(acceptor),
+				id,
+				t.quantity,
+				rate
+			));
+		}
+		assert_eq!(phase(id), None);
+		let quarter = UNIT / 4;
+		assert_eq!(free(RM), ENDOWMENT - 75 * quarter);
+		assert_eq!(free(MM), ENDOWMENT + 25 * quarter);
+		assert!(!events().iter().any(|event| matches!(event, Event::ReportRevealed { .. })));
+	});
+}
+
+#[test]
+fn agree_checks_the_party_the_terms_and_the_path() {
+	build_and_execute(|| {
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		let t = example_terms();
+		for who in [RM, MM, STRANGER] {
+			assert_noop!(
+				IntermediatedTrade::agree(RuntimeOrigin::signed(who), id, t),
+				Error::<Test>::WrongParty
+			);
+		}
+		assert_noop!(IntermediatedTrade::agree(RuntimeOrigin::none(), id, t), BadOrigin);
+		let skewed = Terms { bd_rate: int(6), ..t };
+		let crossed = Terms { rm_rate: int(1), ..t };
+		let empty = Terms { quantity: int(0), ..t };
+		for bad in [skewed, crossed, empty] {
+			assert_noop!(
+				IntermediatedTrade::agree(RuntimeOrigin::signed(BD_RM), id, bad),
+				Error::<Test>::InvalidTerms
+			);
+		}
+		assert_ok!(IntermediatedTrade::agree(RuntimeOrigin::signed(BD_RM), id, t));
+		assert_noop!(
+			IntermediatedTrade::agree(RuntimeOrigin::signed(BD_RM), id, t),
+			Error::<Test>::AlreadyBound
+		);
+		// Once a report is public the selection is public too.
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			mm_report(int(0)),
+			SALT_MM
+		));
+		assert_noop!(
+			IntermediatedTrade::agree(RuntimeOrigin::signed(BD_MM), id, t),
+			Error::<Test>::SelectionIsPublic
+		);
+	});
+}
+
+#[test]
+fn differing_agreements_force_the_reveals_and_the_false_one_forfeits() {
+	build_and_execute(|| {
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		System::reset_events();
+		agree_both(id, example_terms(), inflated_terms());
+		assert_eq!(events().last(), Some(&Event::AgreementsDiffer { round: id }));
+		assert_eq!(phase(id), Some(Phase::Revealing));
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_RM),
+			id,
+			rm_report(int(0)),
+			SALT_RM
+		));
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			mm_report(int(0)),
+			SALT_MM
+		));
+		assert!(events().contains(&Event::RoundAborted {
+			round: id,
+			phase: Phase::Revealing,
+			reason: AbortReason::FalseAgreement
+		}));
+		assert_forfeited(&[BD_MM], CAP_DEPOSIT);
+	});
+	build_and_execute(|| {
+		// After differing agreements, the dealer that does not reveal deviates.
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		agree_both(id, example_terms(), inflated_terms());
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_RM),
+			id,
+			rm_report(int(0)),
+			SALT_RM
+		));
+		run_to_block(1 + REVEAL_WINDOW + 1);
+		assert_forfeited(&[BD_MM], CAP_DEPOSIT);
+	});
+}
+
+#[test]
+fn a_dealer_that_agreed_is_not_the_one_that_missed_the_step() {
+	build_and_execute(|| {
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		assert_ok!(IntermediatedTrade::agree(RuntimeOrigin::signed(BD_RM), id, example_terms()));
+		run_to_block(1 + REVEAL_WINDOW + 1);
+		assert_eq!(phase(id), None);
+		assert_forfeited(&[BD_MM], CAP_DEPOSIT);
+	});
+}
+
+#[test]
+fn a_client_dispute_catches_colluding_dealers() {
+	build_and_execute(|| {
+		// Both dealers agree to terms that overcharge RM; RM disputes before accepting.
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		let false_terms = inflated_terms();
+		agree_both(id, false_terms, false_terms);
+		assert_eq!(phase(id), Some(Phase::MmOffer));
+		System::reset_events();
+		assert_ok!(IntermediatedTrade::dispute(RuntimeOrigin::signed(RM), id));
+		assert_eq!(
+			events(),
+			vec![Event::Disputed { round: id, client: RM, deadline: 1 + REVEAL_WINDOW }]
+		);
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_RM),
+			id,
+			rm_report(int(0)),
+			SALT_RM
+		));
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			mm_report(int(0)),
+			SALT_MM
+		));
+		assert!(events().contains(&Event::RoundAborted {
+			round: id,
+			phase: Phase::Disputed,
+			reason: AbortReason::FalseAgreement
+		}));
+		// Each dealer's deposit goes to the other side's client.
+		assert_forfeited(&[BD_RM, BD_MM], CAP_DEPOSIT);
+		assert_eq!(free(RM), ENDOWMENT + CAP_DEPOSIT);
+	});
+	build_and_execute(|| {
+		// Dealers that do not reveal in a dispute both deviate.
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		agree_both(id, inflated_terms(), inflated_terms());
+		assert_ok!(IntermediatedTrade::dispute(RuntimeOrigin::signed(MM), id));
+		run_to_block(1 + REVEAL_WINDOW + 1);
+		assert_forfeited(&[BD_RM, BD_MM], CAP_DEPOSIT);
+	});
+}
+
+#[test]
+fn a_frivolous_dispute_costs_the_client_its_deposit() {
+	build_and_execute(|| {
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		let t = example_terms();
+		agree_both(id, t, t);
+		assert_ok!(IntermediatedTrade::offer(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			t.quantity,
+			t.mm_rate
+		));
+		assert_ok!(IntermediatedTrade::dispute(RuntimeOrigin::signed(MM), id));
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_RM),
+			id,
+			rm_report(int(0)),
+			SALT_RM
+		));
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			mm_report(int(0)),
+			SALT_MM
+		));
+		assert!(events().contains(&Event::RoundAborted {
+			round: id,
+			phase: Phase::Disputed,
+			reason: AbortReason::FrivolousDispute
+		}));
+		assert_forfeited(&[MM], CAP_DEPOSIT);
+	});
+}
+
+#[test]
+fn dispute_checks_the_party_the_step_and_the_path() {
+	build_and_execute(|| {
+		// Terms from public reports: nothing to dispute.
+		let id = drive_to(Some(Phase::MmOffer));
+		assert_noop!(
+			IntermediatedTrade::dispute(RuntimeOrigin::signed(RM), id),
+			Error::<Test>::NothingToDispute
+		);
+	});
+	build_and_execute(|| {
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		assert_noop!(
+			IntermediatedTrade::dispute(RuntimeOrigin::signed(RM), id),
+			Error::<Test>::WrongStep
+		);
+		let t = example_terms();
+		agree_both(id, t, t);
+		for who in [BD_RM, BD_MM, STRANGER] {
+			assert_noop!(
+				IntermediatedTrade::dispute(RuntimeOrigin::signed(who), id),
+				Error::<Test>::WrongParty
+			);
+		}
+		assert_noop!(IntermediatedTrade::dispute(RuntimeOrigin::none(), id), BadOrigin);
+		assert_noop!(
+			IntermediatedTrade::dispute(RuntimeOrigin::signed(RM), 9),
+			Error::<Test>::UnknownRound
+		);
+		assert_ok!(IntermediatedTrade::offer(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			t.quantity,
+			t.mm_rate
+		));
+		assert_ok!(IntermediatedTrade::accept(
+			RuntimeOrigin::signed(MM),
+			id,
+			t.quantity,
+			t.mm_rate
+		));
+		// MM accepted: it can no longer dispute; RM still can until it accepts.
+		assert_noop!(
+			IntermediatedTrade::dispute(RuntimeOrigin::signed(MM), id),
+			Error::<Test>::WrongStep
+		);
+		assert_ok!(IntermediatedTrade::dispute(RuntimeOrigin::signed(RM), id));
+		assert_eq!(phase(id), Some(Phase::Disputed));
 	});
 }
 

@@ -55,6 +55,9 @@ pub enum Phase {
 	DealerOffer,
 	/// BDmm must accept the inter-dealer leg; the round then settles.
 	DealerAcceptance,
+	/// A client disputed terms the dealers agreed off-chain: both dealers must reveal, and the
+	/// contract checks the agreement against its own selection.
+	Disputed,
 }
 
 /// A participant's role in a round.
@@ -120,6 +123,11 @@ pub enum AbortReason {
 	/// The runtime upgrade to storage version 1 cancelled the round (every hold released, no
 	/// forfeit).
 	RuntimeUpgrade,
+	/// A dealer agreed off-chain to terms other than the contract's selection from the reports
+	/// it and the other dealer committed to.
+	FalseAgreement,
+	/// A client disputed terms that were the contract's selection.
+	FrivolousDispute,
 }
 
 /// What each participant holds as its deposit for a round (zero until it joins or consents).
@@ -227,7 +235,13 @@ pub struct Round<AccountId, Balance, BlockNumber> {
 	pub rm_report: Option<Report>,
 	/// BDmm's revealed report (MM's supply and BDmm's hurdle).
 	pub mm_report: Option<Report>,
-	/// The contract's terms, once both reports are revealed and a trade is possible.
+	/// The terms BDrm agreed to off-chain (the private path), if it did.
+	pub rm_agreed: Option<Terms>,
+	/// The terms BDmm agreed to off-chain, if it did.
+	pub mm_agreed: Option<Terms>,
+	/// The client that disputed the agreed terms, in [`Phase::Disputed`].
+	pub disputed_by: Option<Role>,
+	/// The contract's terms: selected from the revealed reports, or agreed by both dealers.
 	pub terms: Option<Terms>,
 	/// The legs' interest in the token's smallest unit, fixed with the terms.
 	pub interest: Option<LegInterest<Balance>>,
@@ -251,6 +265,20 @@ impl<AccountId: PartialEq, Balance: Copy + Zero, BlockNumber>
 	/// The role `who` plays in the round, if any.
 	pub fn role_of(&self, who: &AccountId) -> Option<Role> {
 		Role::ALL.into_iter().find(|role| self.account(*role) == who)
+	}
+
+	/// Whether the terms were agreed off-chain by both dealers (no report on chain).
+	pub fn is_private(&self) -> bool {
+		self.terms.is_some() && self.rm_report.is_none() && self.mm_report.is_none()
+	}
+
+	/// Whether the round's terms must come from revealed reports: a report is already public,
+	/// or the dealers' agreements differ, or a client disputed the agreement.
+	pub fn needs_reveals(&self) -> bool {
+		self.rm_report.is_some()
+			|| self.mm_report.is_some()
+			|| self.disputed_by.is_some()
+			|| matches!((&self.rm_agreed, &self.mm_agreed), (Some(a), Some(b)) if a != b)
 	}
 
 	/// Whether `role` has taken part: it holds a deposit (every deposit is positive), so the

@@ -49,6 +49,9 @@ pub trait WeightInfo {
 	fn consent() -> Weight;
 	fn commit() -> Weight;
 	fn on_finalize() -> Weight;
+	fn agree() -> Weight;
+	fn dispute() -> Weight;
+	fn reveal_dispute() -> Weight;
 }
 
 /// Weights for `pallet_intermediated_trade` measured with the runtime's database weights.
@@ -188,6 +191,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	fn agree() -> Weight {
+		Self::reveal()
+	}
+	fn dispute() -> Weight {
+		Self::offer()
+	}
+	fn reveal_dispute() -> Weight {
+		Self::reveal_deviation()
+	}
 }
 
 /// The same weights with RocksDB's database weights, for tests and runtimes without their own.
@@ -245,5 +257,14 @@ impl WeightInfo for () {
 		Weight::from_parts(10_000_000, 1500)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn agree() -> Weight {
+		Self::reveal()
+	}
+	fn dispute() -> Weight {
+		Self::offer()
+	}
+	fn reveal_dispute() -> Weight {
+		Self::reveal_deviation()
 	}
 }

@@ -66,6 +66,20 @@ impl Terms {
 	pub fn spread(&self) -> FixedU128 {
 		self.rm_rate.saturating_sub(self.mm_rate)
 	}
+
+	/// Whether the terms could be a selection: a positive volume, `r_mm ≤ r_rm ≤ MAX_RATE`
+	/// and `r_bd` the midpoint rounded down, as [`select`] makes them. Terms agreed off-chain
+	/// are checked with this before the chain uses them.
+	pub fn is_well_formed(&self) -> bool {
+		let midpoint = self.rm_rate.checked_add(&self.mm_rate).and_then(|sum| {
+			mul_div(sum, FixedU128::one(), FixedU128::saturating_from_integer(2u32), Rounding::Down)
+		});
+		!self.quantity.is_zero()
+			&& self.mm_rate <= self.rm_rate
+			&& self.rm_rate <= crate::schedule::MAX_RATE
+			&& midpoint == Some(self.bd_rate)
+			&& self.interest(self.rm_rate).is_some()
+	}
 }
 
 /// Why the contract selects no trade.
@@ -329,6 +343,16 @@ mod tests {
 			prop_assert!(demanded + slack >= terms.quantity && demanded <= terms.quantity + slack);
 			let upper = inventory_free_upper_bound(&supply, &demand).unwrap();
 			prop_assert!(terms.quantity <= upper + slack);
+		}
+
+		/// Every selection is well formed.
+		#[test]
+		fn selections_are_well_formed((supply, demand, hurdle) in schedules()) {
+			if let Ok(terms) = select(&supply, &demand, hurdle) {
+				prop_assert!(terms.is_well_formed(), "{:?}", terms);
+				let off = Terms { bd_rate: terms.bd_rate.saturating_add(FixedU128::from_inner(1)), ..terms };
+				prop_assert!(!off.is_well_formed());
+			}
 		}
 
 		/// Whatever the input, even unvalidated, selection never panics.
