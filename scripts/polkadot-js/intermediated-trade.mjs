@@ -38,7 +38,7 @@ import {
 } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { DispatchFailed, connect, findEvent, keyPair, signAndWait } from './lib/chain.mjs';
-import { FIXED_ONE, eqToPlanck, fixedDiv, fixedMul, formatEq, formatFixed, max, min, mulDiv, toFixed } from './lib/fixed.mjs';
+import { FIXED_ONE, PLANCK_PER_EQ, eqToPlanck, fixedDiv, fixedMul, formatEq, formatFixed, max, min, mulDiv, toFixed } from './lib/fixed.mjs';
 import { defaultNodeBinary, startNode } from './lib/node.mjs';
 
 const USAGE = `usage: scripts/intermediated-trade [--url ws://127.0.0.1:9944] [--node PATH] [--time-limit SECONDS]
@@ -119,11 +119,24 @@ function commitment(round, dealer, report, salt) {
 }
 
 /**
- * The contract's selection, exactly as `intermediated_trade_primitives::select` computes it
- * (inner FixedU128 values, the same roundings): what each dealer runs off-chain on the private
- * path. Returns null when the contract selects no trade.
+ * The contract's selection for a round, exactly as the pallet makes it from revealed reports
+ * (`intermediated_trade_primitives::select`, then the stake cap: `max_joint_profit` in planck,
+ * rounded up, must not exceed the round's cap), on inner FixedU128 values with the same
+ * roundings: what each dealer runs off-chain on the private path. Returns null when the
+ * contract selects no trade — then a dealer must not agree to any terms.
  */
-function selectTerms(supply, demand, hurdle) {
+function selectTerms(supply, demand, hurdle, stakeCapPlanck) {
+  const terms = selectWithoutCap(supply, demand, hurdle);
+  if (!terms) return null;
+  const widest = demand.chokeRate - supply.reservationRate;
+  const sigmaUp = mulDiv(demand.slope, supply.slope, demand.slope + supply.slope, 'up');
+  const stakeTokens = mulDiv(fixedMul(widest, widest, 'up'), sigmaUp, 4n * FIXED_ONE, 'up');
+  const stakePlanck = mulDiv(stakeTokens, PLANCK_PER_EQ, FIXED_ONE, 'up');
+  return stakePlanck > stakeCapPlanck ? null : terms;
+}
+
+/** `intermediated_trade_primitives::select`. */
+function selectWithoutCap(supply, demand, hurdle) {
   const widest = demand.chokeRate - supply.reservationRate;
   if (widest <= 0n) return null;
   const room = widest - hurdle;
@@ -233,8 +246,9 @@ async function main() {
     await send(it.joinRound(id), bdmm, 'join_round');
     await send(it.commit(id, commitment(id, bdrm.address, rmReport, rmSaltN)), bdrm, 'BDrm commit');
     await send(it.commit(id, commitment(id, bdmm.address, mmCommitted, mmSaltN)), bdmm, 'BDmm commit');
-    await send(it.consent(id), rm, 'RM consent');
-    const last = await send(it.consent(id), mm, 'MM consent');
+    // Each client attests the commitment of the report its dealer showed it.
+    await send(it.consent(id, commitment(id, bdrm.address, rmReport, rmSaltN)), rm, 'RM consent');
+    const last = await send(it.consent(id, commitment(id, bdmm.address, mmCommitted, mmSaltN)), mm, 'MM consent');
     check(event(last, 'RevealsOpened') !== undefined, `on-chain round ${id}: all four bound, reveals open`);
     return id;
   }
@@ -357,7 +371,9 @@ async function main() {
   const demandOf = (report) => ({ chokeRate: report.schedule.asDemand.chokeRate.toBigInt(), slope: report.schedule.asDemand.slope.toBigInt() });
   const supplyOf = (report) => ({ reservationRate: report.schedule.asSupply.reservationRate.toBigInt(), slope: report.schedule.asSupply.slope.toBigInt() });
   const hurdles = max(fromBdrm.report.hurdle.toBigInt(), fromBdmm.report.hurdle.toBigInt());
-  const selected = selectTerms(supplyOf(fromBdmm.report), demandOf(fromBdrm.report), hurdles);
+  const selected = selectTerms(supplyOf(fromBdmm.report), demandOf(fromBdrm.report), hurdles, stakeCap);
+  check(selectTerms(supplyOf(fromBdmm.report), demandOf(fromBdrm.report), hurdles, eqToPlanck('12')) === null,
+    'the off-chain selection refuses terms whose stake (12.5 EQ) exceeds a 12 EQ cap, as the chain would');
   check(selected && selected.quantity === t.quantity && selected.rmRate === t.rmRate && selected.mmRate === t.mmRate && selected.bdRate === t.bdRate,
     'both dealers compute the contract\'s selection off-chain: the same terms as round 1');
   await send(it.agree(round4, selected), bdrm, 'BDrm agrees');

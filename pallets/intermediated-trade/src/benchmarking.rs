@@ -2,10 +2,10 @@
 //! rounds due `n`, for `frame-omni-bencher` to turn into `weights.rs`.
 
 use super::*;
-use crate::pallet::{CongestedBlocks, DeadlinesAt, Rounds};
+use crate::pallet::{CongestedBlocks, DeadlineCursor, DeadlineIndex, Rounds};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get, Hooks};
-use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use frame_system::RawOrigin;
 use intermediated_trade_primitives::FixedU128;
 use sp_runtime::{FixedPointNumber, Saturating};
 
@@ -91,11 +91,11 @@ fn round_at<T: Config>(index: u32, phase: Phase) -> (RoundId, [T::AccountId; 4])
 	let mm_commitment = Pallet::<T>::commitment(id, &mm_dealer, &mm_report(), &SALT_MM);
 	Pallet::<T>::do_commit(rm_dealer.clone(), id, rm_commitment).expect("commits");
 	Pallet::<T>::do_commit(mm_dealer.clone(), id, mm_commitment).expect("commits");
-	Pallet::<T>::do_consent(rm.clone(), id).expect("consents");
+	Pallet::<T>::do_consent(rm.clone(), id, rm_commitment).expect("consents");
 	if reached(id) {
 		return (id, parties);
 	}
-	Pallet::<T>::do_consent(mm.clone(), id).expect("consents");
+	Pallet::<T>::do_consent(mm.clone(), id, mm_commitment).expect("consents");
 	if reached(id) {
 		return (id, parties);
 	}
@@ -123,29 +123,6 @@ fn round_at<T: Config>(index: u32, phase: Phase) -> (RoundId, [T::AccountId; 4])
 	(id, parties)
 }
 
-/// Fills the deadline list of the block the next step's deadline falls in, but for one place,
-/// with other rounds (so that every step decodes and re-encodes a full list).
-fn crowd_deadlines<T: Config>(window: BlockNumberFor<T>) {
-	let due = frame_system::Pallet::<T>::block_number().saturating_add(window);
-	let free = T::MaxDeadlinesPerBlock::get()
-		.saturating_sub(DeadlinesAt::<T>::decode_len(due).unwrap_or_default() as u32);
-	for index in 0..free.saturating_sub(1) {
-		let (id, _) = open::<T>(index.saturating_add(10_000));
-		// Move it to `due`.
-		let round = Rounds::<T>::get(id).expect("opened");
-		DeadlinesAt::<T>::mutate(round.deadline, |ids| ids.retain(|other| *other != id));
-		if DeadlinesAt::<T>::get(round.deadline).is_empty() {
-			DeadlinesAt::<T>::remove(round.deadline);
-		}
-		DeadlinesAt::<T>::mutate(due, |ids| ids.try_push(id).expect("room"));
-		Rounds::<T>::mutate(id, |round| {
-			if let Some(round) = round {
-				round.deadline = due;
-			}
-		});
-	}
-}
-
 /// The worked example's terms: `Q* = 2.5`, `r_mm = 2.5`, `r_rm = 7.5`, `r_bd = 5`.
 fn example_terms() -> Terms {
 	let ratio = |n: u32, d: u32| FixedU128::saturating_from_rational(n, d);
@@ -167,7 +144,6 @@ mod benchmarks {
 
 	#[benchmark]
 	fn open_round() {
-		crowd_deadlines::<T>(T::JoinWindow::get());
 		let [rm_dealer, mm_dealer, rm, mm] = parties::<T>(0);
 		let id = NextRoundId::<T>::get();
 
@@ -180,7 +156,6 @@ mod benchmarks {
 	#[benchmark]
 	fn join_round() {
 		let (id, [_, mm_dealer, _, _]) = round_at::<T>(0, Phase::Joining);
-		crowd_deadlines::<T>(T::CommitWindow::get());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mm_dealer), id);
@@ -191,11 +166,11 @@ mod benchmarks {
 	/// The last consent: the client's deposit is held and the reveals open.
 	#[benchmark]
 	fn consent() {
-		let (id, [_, _, _, mm]) = round_at::<T>(0, Phase::Committing);
-		crowd_deadlines::<T>(T::RevealWindow::get());
+		let (id, [_, mm_dealer, _, mm]) = round_at::<T>(0, Phase::Committing);
+		let commitment = Pallet::<T>::commitment(id, &mm_dealer, &mm_report(), &SALT_MM);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(mm), id);
+		_(RawOrigin::Signed(mm), id, commitment);
 
 		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::Revealing));
 	}
@@ -205,12 +180,11 @@ mod benchmarks {
 	fn commit() {
 		let (id, [rm_dealer, mm_dealer, rm, mm]) = open::<T>(0);
 		Pallet::<T>::do_join_round(mm_dealer.clone(), id).expect("joins");
-		Pallet::<T>::do_consent(rm, id).expect("consents");
-		Pallet::<T>::do_consent(mm, id).expect("consents");
 		let rm_commitment = Pallet::<T>::commitment(id, &rm_dealer, &rm_report(), &SALT_RM);
-		Pallet::<T>::do_commit(rm_dealer, id, rm_commitment).expect("commits");
 		let commitment = Pallet::<T>::commitment(id, &mm_dealer, &mm_report(), &SALT_MM);
-		crowd_deadlines::<T>(T::RevealWindow::get());
+		Pallet::<T>::do_consent(rm, id, rm_commitment).expect("consents");
+		Pallet::<T>::do_consent(mm, id, commitment).expect("consents");
+		Pallet::<T>::do_commit(rm_dealer, id, rm_commitment).expect("commits");
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mm_dealer), id, commitment);
@@ -224,7 +198,6 @@ mod benchmarks {
 	fn reveal() {
 		let (id, [rm_dealer, mm_dealer, _, _]) = round_at::<T>(0, Phase::Revealing);
 		Pallet::<T>::do_reveal(rm_dealer, id, rm_report(), SALT_RM).expect("reveals");
-		crowd_deadlines::<T>(T::StepWindow::get());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mm_dealer), id, mm_report(), SALT_MM);
@@ -251,7 +224,6 @@ mod benchmarks {
 		let (id, [rm_dealer, mm_dealer, _, _]) = round_at::<T>(0, Phase::Revealing);
 		let terms = example_terms();
 		Pallet::<T>::do_agree(rm_dealer, id, terms).expect("agrees");
-		crowd_deadlines::<T>(T::StepWindow::get());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mm_dealer), id, terms);
@@ -269,7 +241,6 @@ mod benchmarks {
 		Pallet::<T>::do_offer(mm_dealer, id, terms.quantity, terms.mm_rate).expect("offers");
 		Pallet::<T>::do_accept(mm, id, terms.quantity, terms.mm_rate).expect("accepts");
 		Pallet::<T>::do_offer(rm_dealer, id, terms.quantity, terms.rm_rate).expect("offers");
-		crowd_deadlines::<T>(T::RevealWindow::get());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(rm), id);
@@ -302,7 +273,6 @@ mod benchmarks {
 	fn offer() {
 		let (id, [_, mm_dealer, _, _]) = round_at::<T>(0, Phase::MmOffer);
 		let terms = terms_of::<T>(id);
-		crowd_deadlines::<T>(T::StepWindow::get());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mm_dealer), id, terms.quantity, terms.mm_rate);
@@ -322,7 +292,7 @@ mod benchmarks {
 		assert!(!Rounds::<T>::contains_key(id));
 	}
 
-	/// The hook with `n` rounds due in the previous block, each missing its last step (the
+	/// The hook handling `n` deadlines of one block, each a round missing its last step (the
 	/// costliest abort: BDmm's deposit split two ways, three deposits, the round deposit and
 	/// RM's interest released).
 	#[benchmark]
@@ -334,17 +304,15 @@ mod benchmarks {
 		let due = frame_system::Pallet::<T>::block_number().saturating_add(1_000u32.into());
 		for &id in &ids {
 			let round = Rounds::<T>::get(id).expect("in progress");
-			DeadlinesAt::<T>::mutate(round.deadline, |list| list.retain(|other| *other != id));
-			if DeadlinesAt::<T>::get(round.deadline).is_empty() {
-				DeadlinesAt::<T>::remove(round.deadline);
-			}
-			DeadlinesAt::<T>::mutate(due, |list| list.try_push(id).expect("room"));
+			DeadlineIndex::<T>::remove(round.deadline, id);
+			DeadlineIndex::<T>::insert(due, id, ());
 			Rounds::<T>::mutate(id, |round| {
 				if let Some(round) = round {
 					round.deadline = due;
 				}
 			});
 		}
+		DeadlineCursor::<T>::put(due);
 		let now = due.saturating_add(1u32.into());
 
 		#[block]

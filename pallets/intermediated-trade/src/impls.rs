@@ -98,45 +98,35 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Puts round `id`'s deadline in the first block from `due` whose list has room, at most
-	/// [`Config::MaxDeadlineDeferral`] blocks later, and returns that block.
-	fn schedule(id: RoundId, due: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
-		let mut at = due;
-		for _ in 0..=T::MaxDeadlineDeferral::get() {
-			if DeadlinesAt::<T>::try_mutate(at, |list| list.try_push(id)).is_ok() {
-				return Ok(at);
-			}
-			at = at.saturating_add(1u32.into());
-		}
-		Err(Error::<T>::DeadlinesFull.into())
+	/// Files round `id` under block `at` in the deadline index.
+	fn schedule(id: RoundId, at: BlockNumberFor<T>) {
+		DeadlineIndex::<T>::insert(at, id, ());
 	}
 
 	/// Removes round `id` from the deadlines of block `at`.
 	fn unschedule(id: RoundId, at: BlockNumberFor<T>) {
-		DeadlinesAt::<T>::mutate_exists(at, |list| {
-			if let Some(ids) = list {
-				ids.retain(|round| *round != id);
-				if ids.is_empty() {
-					*list = None;
-				}
-			}
-		});
+		DeadlineIndex::<T>::remove(at, id);
 	}
 
-	/// Moves the round to `phase` with the phase's window from now, re-indexing its deadline.
-	fn enter(id: RoundId, round: &mut RoundOf<T>, phase: Phase) -> DispatchResult {
-		let window = match phase {
+	/// The window of the step `phase` waits for.
+	fn window(phase: Phase) -> BlockNumberFor<T> {
+		match phase {
 			Phase::Joining => T::JoinWindow::get(),
 			Phase::Committing => T::CommitWindow::get(),
 			Phase::Revealing | Phase::Disputed => T::RevealWindow::get(),
 			_ => T::StepWindow::get(),
-		};
+		}
+	}
+
+	/// Moves the round to `phase` with the phase's window from now, re-indexing its deadline.
+	fn enter(id: RoundId, round: &mut RoundOf<T>, phase: Phase) {
 		Self::unschedule(id, round.deadline);
 		let now = frame_system::Pallet::<T>::block_number();
-		round.deadline = Self::schedule(id, now.saturating_add(window))?;
+		round.deadline = now.saturating_add(Self::window(phase));
+		Self::schedule(id, round.deadline);
 		round.phase = phase;
 		round.congestion_mark = CongestedBlocks::<T>::get();
-		Ok(())
+		round.extended = 0;
 	}
 
 	/// The round `id`, checked to be at one of `phases`, to wait for `who` in one of `roles`,
@@ -198,7 +188,8 @@ impl<T: Config> Pallet<T> {
 		let next = id.checked_add(1).ok_or(Error::<T>::RoundIdsExhausted)?;
 		Self::count_round(&rm_dealer)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		let deadline = Self::schedule(id, now.saturating_add(T::JoinWindow::get()))?;
+		let deadline = now.saturating_add(T::JoinWindow::get());
+		Self::schedule(id, deadline);
 		T::Currency::hold(&HoldReason::Deposit.into(), &rm_dealer, deposit)?;
 		T::Currency::hold(&HoldReason::RoundDeposit.into(), &rm_dealer, round_deposit)?;
 		Rounds::<T>::insert(
@@ -211,9 +202,12 @@ impl<T: Config> Pallet<T> {
 				phase: Phase::Joining,
 				deadline,
 				congestion_mark: CongestedBlocks::<T>::get(),
+				extended: 0,
 				stake_cap,
 				deposits: Deposits { rm_dealer: deposit, ..Default::default() },
 				round_deposit,
+				rm_attested: None,
+				mm_attested: None,
 				rm_commitment: None,
 				mm_commitment: None,
 				rm_report: None,
@@ -244,17 +238,30 @@ impl<T: Config> Pallet<T> {
 		let (mut round, role) =
 			Self::round_for_step(&who, id, &[Phase::Joining], &[Role::MmDealer])?;
 		Self::bind(&who, &mut round, role)?;
-		Self::enter(id, &mut round, Phase::Committing)?;
+		Self::enter(id, &mut round, Phase::Committing);
 		let deadline = round.deadline;
 		Rounds::<T>::insert(id, round);
 		Self::deposit_event(Event::RoundJoined { round: id, deadline });
 		Ok(())
 	}
 
-	pub(crate) fn do_consent(who: T::AccountId, id: RoundId) -> DispatchResult {
+	pub(crate) fn do_consent(
+		who: T::AccountId,
+		id: RoundId,
+		commitment: Commitment,
+	) -> DispatchResult {
 		let (mut round, role) =
 			Self::round_for_step(&who, id, &[Phase::Committing], &[Role::Rm, Role::Mm])?;
+		let dealers = match role {
+			Role::Rm => round.rm_commitment,
+			_ => round.mm_commitment,
+		};
+		ensure!(dealers.is_none_or(|made| made == commitment), Error::<T>::CommitmentMismatch);
 		Self::bind(&who, &mut round, role)?;
+		match role {
+			Role::Rm => round.rm_attested = Some(commitment),
+			_ => round.mm_attested = Some(commitment),
+		}
 		let deposit = round.deposits.get(role);
 		Self::deposit_event(Event::Consented { round: id, client: who, deposit });
 		Self::open_reveals_when_bound(id, round)
@@ -271,11 +278,12 @@ impl<T: Config> Pallet<T> {
 			&[Phase::Committing],
 			&[Role::RmDealer, Role::MmDealer],
 		)?;
-		let slot = match role {
-			Role::RmDealer => &mut round.rm_commitment,
-			_ => &mut round.mm_commitment,
+		let (slot, attested) = match role {
+			Role::RmDealer => (&mut round.rm_commitment, round.rm_attested),
+			_ => (&mut round.mm_commitment, round.mm_attested),
 		};
 		ensure!(slot.is_none(), Error::<T>::AlreadyBound);
+		ensure!(attested.is_none_or(|seen| seen == commitment), Error::<T>::CommitmentMismatch);
 		*slot = Some(commitment);
 		Self::deposit_event(Event::Committed { round: id, dealer: who, commitment });
 		Self::open_reveals_when_bound(id, round)
@@ -289,7 +297,7 @@ impl<T: Config> Pallet<T> {
 			&& round.rm_commitment.is_some()
 			&& round.mm_commitment.is_some();
 		if bound {
-			Self::enter(id, &mut round, Phase::Revealing)?;
+			Self::enter(id, &mut round, Phase::Revealing);
 			Self::deposit_event(Event::RevealsOpened { round: id, deadline: round.deadline });
 		}
 		Rounds::<T>::insert(id, round);
@@ -329,11 +337,13 @@ impl<T: Config> Pallet<T> {
 			Self::abort(id, &round, &[role], AbortReason::InvalidReport);
 			return Ok(());
 		}
+		let reveals_were_needed = round.needs_reveals();
 		match role {
 			Role::RmDealer => round.rm_report = Some(report),
 			_ => round.mm_report = Some(report),
 		}
 		Self::deposit_event(Event::ReportRevealed { round: id, dealer: who, report });
+		Self::reopen_reveals_after_agreement(id, &mut round, reveals_were_needed);
 
 		let (Some(rm_report), Some(mm_report)) = (round.rm_report, round.mm_report) else {
 			Rounds::<T>::insert(id, round);
@@ -369,7 +379,7 @@ impl<T: Config> Pallet<T> {
 				}
 				round.terms = Some(terms);
 				round.interest = Some(interest);
-				Self::enter(id, &mut round, Phase::MmOffer)?;
+				Self::enter(id, &mut round, Phase::MmOffer);
 				let deadline = round.deadline;
 				Rounds::<T>::insert(id, round);
 				Self::deposit_event(Event::TradingInstructions {
@@ -398,6 +408,12 @@ impl<T: Config> Pallet<T> {
 		ensure!(slot.is_none(), Error::<T>::AlreadyBound);
 		ensure!(terms.is_well_formed(), Error::<T>::InvalidTerms);
 		let interest = Self::leg_interest(&terms).map_err(|_| Error::<T>::InvalidTerms)?;
+		// The dealers' joint profit on these terms is part of the stake: it must fit the cap.
+		let joint_profit = terms
+			.interest(terms.spread())
+			.and_then(|profit| Self::to_balance(profit, Rounding::Up))
+			.ok_or(Error::<T>::InvalidTerms)?;
+		ensure!(joint_profit <= round.stake_cap, Error::<T>::InvalidTerms);
 		*slot = Some(terms);
 		Self::deposit_event(Event::Agreed { round: id, dealer: who, terms });
 		match (round.rm_agreed, round.mm_agreed) {
@@ -406,15 +422,29 @@ impl<T: Config> Pallet<T> {
 				// know the stake, so every deposit stays at `BaseDeposit + stake_cap`.
 				round.terms = Some(terms);
 				round.interest = Some(interest);
-				Self::enter(id, &mut round, Phase::MmOffer)?;
+				Self::enter(id, &mut round, Phase::MmOffer);
 				let deadline = round.deadline;
 				Self::deposit_event(Event::TermsAgreed { round: id, terms, deadline });
 			},
-			(Some(_), Some(_)) => Self::deposit_event(Event::AgreementsDiffer { round: id }),
+			(Some(_), Some(_)) => {
+				Self::deposit_event(Event::AgreementsDiffer { round: id });
+				Self::reopen_reveals_after_agreement(id, &mut round, false);
+			},
 			_ => {},
 		}
 		Rounds::<T>::insert(id, round);
 		Ok(())
+	}
+
+	/// When a reveal or differing agreements make the reveals needed for the first time after
+	/// a dealer agreed, both dealers get a fresh reveal window: a dealer that agreed must not be
+	/// caught out by a reveal in the window's last block.
+	fn reopen_reveals_after_agreement(id: RoundId, round: &mut RoundOf<T>, were_needed: bool) {
+		let agreed = round.rm_agreed.is_some() || round.mm_agreed.is_some();
+		if agreed && !were_needed && round.needs_reveals() && round.phase == Phase::Revealing {
+			Self::enter(id, round, Phase::Revealing);
+			Self::deposit_event(Event::RevealsOpened { round: id, deadline: round.deadline });
+		}
 	}
 
 	pub(crate) fn do_dispute(who: T::AccountId, id: RoundId) -> DispatchResult {
@@ -438,7 +468,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::DeadlinePassed
 		);
 		round.disputed_by = Some(role);
-		Self::enter(id, &mut round, Phase::Disputed)?;
+		Self::enter(id, &mut round, Phase::Disputed);
 		let deadline = round.deadline;
 		Rounds::<T>::insert(id, round);
 		Self::deposit_event(Event::Disputed { round: id, client: who, deadline });
@@ -527,7 +557,7 @@ impl<T: Config> Pallet<T> {
 			Phase::RmOffer => Phase::RmAcceptance,
 			_ => Phase::DealerAcceptance,
 		};
-		Self::enter(id, &mut round, next)?;
+		Self::enter(id, &mut round, next);
 		let deadline = round.deadline;
 		Rounds::<T>::insert(id, round);
 		Self::deposit_event(Event::OfferMade {
@@ -555,11 +585,11 @@ impl<T: Config> Pallet<T> {
 		)?;
 		let terms = Self::checked_terms(&round, quantity, rate)?;
 		match round.phase {
-			Phase::MmAcceptance => Self::enter(id, &mut round, Phase::RmOffer)?,
+			Phase::MmAcceptance => Self::enter(id, &mut round, Phase::RmOffer),
 			Phase::RmAcceptance => {
 				let interest = round.interest.map(|legs| legs.rm_leg).unwrap_or_default();
 				Self::ensure_can_hold(&who, interest)?;
-				Self::enter(id, &mut round, Phase::DealerOffer)?;
+				Self::enter(id, &mut round, Phase::DealerOffer);
 				T::Currency::hold(&HoldReason::Interest.into(), &who, interest)?;
 				round.interest_held = interest;
 			},
@@ -793,50 +823,77 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// The deadline hook: the rounds whose deadline was the previous block are extended by
-	/// the congested blocks of their window, if there were any, and otherwise ended, the
-	/// parties they waited for deviating.
+	/// The deadline hook: walks the deadline index from [`DeadlineCursor`] up to the block
+	/// that just ended, handling at most [`Config::MaxDeadlinesPerBlock`] entries (a block
+	/// found empty counts as one). A round whose window saw congested blocks is extended by
+	/// as many blocks, up to the window's own length; any other is ended, the parties it waited
+	/// for deviating.
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
-		if now.is_zero() {
-			return T::WeightInfo::on_initialize(0);
-		}
-		let due = now.saturating_sub(1u32.into());
-		let ids = DeadlinesAt::<T>::take(due);
+		let budget = T::MaxDeadlinesPerBlock::get();
+		let mut used: u32 = 0;
+		let mut cursor = DeadlineCursor::<T>::get();
 		let congested = CongestedBlocks::<T>::get();
-		for &id in ids.iter() {
-			let Some(mut round) = Rounds::<T>::get(id) else {
-				defensive!("a deadline for a round that is not stored");
+		while cursor < now && used < budget {
+			let due: Vec<RoundId> = DeadlineIndex::<T>::iter_key_prefix(cursor)
+				.take(budget.saturating_sub(used) as usize)
+				.collect();
+			if due.is_empty() {
+				used = used.saturating_add(1);
+				cursor = cursor.saturating_add(1u32.into());
 				continue;
-			};
-			let extra = congested.saturating_sub(round.congestion_mark);
-			if extra > 0 {
-				if let Ok(deadline) = Self::schedule(id, due.saturating_add(extra.into())) {
-					round.deadline = deadline;
-					round.congestion_mark = congested;
-					Rounds::<T>::insert(id, round);
-					Self::deposit_event(Event::DeadlineExtended { round: id, deadline });
-					continue;
-				}
 			}
-			let missing = Self::missing(&round);
-			Self::abort(id, &round, &missing, AbortReason::MissedDeadline);
+			used = used.saturating_add(due.len() as u32);
+			for id in due {
+				DeadlineIndex::<T>::remove(cursor, id);
+				Self::handle_deadline(id, cursor, congested);
+			}
 		}
-		T::WeightInfo::on_initialize(ids.len() as u32)
+		DeadlineCursor::<T>::put(cursor);
+		T::WeightInfo::on_initialize(used)
 	}
 
-	/// Counts the block as congested if its normal-class weight (either dimension) or its
-	/// length reached [`Config::CongestionThreshold`] of the normal-class limit.
+	/// Round `id`'s step ended at block `due`: extend it by the congested blocks since its
+	/// window began (up to the window's length in all), or end it.
+	fn handle_deadline(id: RoundId, due: BlockNumberFor<T>, congested: u32) {
+		let Some(mut round) = Rounds::<T>::get(id) else {
+			defensive!("a deadline for a round that is not stored");
+			return;
+		};
+		if round.deadline != due {
+			defensive!("a round filed under a block that is not its deadline");
+			Self::schedule(id, round.deadline);
+			return;
+		}
+		let window: u32 = Self::window(round.phase).unique_saturated_into();
+		let extra = congested
+			.saturating_sub(round.congestion_mark)
+			.min(window.saturating_sub(round.extended));
+		if extra > 0 {
+			round.deadline = due.saturating_add(extra.into());
+			round.congestion_mark = congested;
+			round.extended = round.extended.saturating_add(extra);
+			Self::schedule(id, round.deadline);
+			let deadline = round.deadline;
+			Rounds::<T>::insert(id, round);
+			Self::deposit_event(Event::DeadlineExtended { round: id, deadline });
+			return;
+		}
+		let missing = Self::missing(&round);
+		Self::abort(id, &round, &missing, AbortReason::MissedDeadline);
+	}
+
+	/// Counts the block as congested if its weight, all dispatch classes together (in either
+	/// dimension), reached [`Config::CongestionThreshold`] of what normal transactions may fill
+	/// (the normal class's limit): stuffing with normal or with operational transactions counts
+	/// alike. Length is not counted: bytes are cheap, and the stuffing that crowds a party out
+	/// of its step is stuffing with weight.
 	pub(crate) fn do_on_finalize() {
 		let threshold = T::CongestionThreshold::get();
 		let weights = <T as frame_system::Config>::BlockWeights::get();
 		let limit = weights.get(DispatchClass::Normal).max_total.unwrap_or(weights.max_block);
-		let used = *frame_system::BlockWeight::<T>::get().get(DispatchClass::Normal);
-		let length_limit =
-			*<T as frame_system::Config>::BlockLength::get().max.get(DispatchClass::Normal);
-		let length = frame_system::BlockSize::<T>::get().unwrap_or_default();
+		let used = frame_system::BlockWeight::<T>::get().total();
 		let congested = used.ref_time() >= threshold.mul_floor(limit.ref_time())
-			|| used.proof_size() >= threshold.mul_floor(limit.proof_size())
-			|| length >= threshold.mul_floor(length_limit);
+			|| used.proof_size() >= threshold.mul_floor(limit.proof_size());
 		if congested {
 			CongestedBlocks::<T>::mutate(|count| *count = count.saturating_add(1));
 		}
@@ -859,24 +916,34 @@ impl<T: Config> Pallet<T> {
 		};
 		let mut counts: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		let mut indexed: u32 = 0;
-		for (at, ids) in DeadlinesAt::<T>::iter() {
-			ensure!(!ids.is_empty(), "an empty deadline list is stored");
-			for id in ids {
-				indexed = indexed.saturating_add(1);
-				ensure!(
-					Rounds::<T>::get(id).is_some_and(|round| round.deadline == at),
-					"a deadline list names a round not due then"
-				);
-			}
+		let cursor = DeadlineCursor::<T>::get();
+		for (at, id) in DeadlineIndex::<T>::iter_keys() {
+			indexed = indexed.saturating_add(1);
+			ensure!(at >= cursor, "a deadline before the cursor was left unhandled");
+			ensure!(
+				Rounds::<T>::get(id).is_some_and(|round| round.deadline == at),
+				"the deadline index names a round not due then"
+			);
 		}
 		let mut stored: u32 = 0;
 		for (id, round) in Rounds::<T>::iter() {
 			stored = stored.saturating_add(1);
 			ensure!(id < next, "a round beyond NextRoundId");
 			ensure!(
-				DeadlinesAt::<T>::get(round.deadline).iter().filter(|other| **other == id).count()
-					== 1,
-				"a round not indexed once at its deadline"
+				DeadlineIndex::<T>::contains_key(round.deadline, id),
+				"a round not indexed at its deadline"
+			);
+			ensure!(
+				round.rm_commitment.is_none()
+					|| round.rm_attested.is_none()
+					|| round.rm_commitment == round.rm_attested,
+				"BDrm's commitment differs from RM's attestation"
+			);
+			ensure!(
+				round.mm_commitment.is_none()
+					|| round.mm_attested.is_none()
+					|| round.mm_commitment == round.mm_attested,
+				"BDmm's commitment differs from MM's attestation"
 			);
 			let committed = round.rm_commitment.is_some() && round.mm_commitment.is_some();
 			let all_bound = Role::ALL.iter().all(|role| round.is_bound(*role));
@@ -888,10 +955,16 @@ impl<T: Config> Pallet<T> {
 				"a dispute outside the disputed phase"
 			);
 			ensure!(
-				(round.rm_agreed.is_none() && round.mm_agreed.is_none())
-					|| matches!(round.phase, Phase::Revealing)
-					|| (agreed && round.terms == round.rm_agreed),
-				"an agreement that does not fit the phase"
+				!matches!(round.phase, Phase::Joining | Phase::Committing)
+					|| (round.rm_agreed.is_none() && round.mm_agreed.is_none()),
+				"an agreement before the reveals opened"
+			);
+			ensure!(
+				!after_reveal
+					|| [round.rm_agreed, round.mm_agreed]
+						.iter()
+						.all(|agreement| agreement.is_none() || *agreement == round.terms),
+				"an agreement other than the terms survived the selection"
 			);
 			ensure!(
 				round.is_bound(Role::RmDealer)

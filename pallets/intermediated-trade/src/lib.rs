@@ -145,19 +145,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRoundsPerAccount: Get<u32>;
 
-		/// The most deadlines that fall in one block: the hook's work per block.
+		/// The most deadlines the hook handles in one block: its work per block. Deadlines
+		/// beyond it wait for the next block; nobody can act after a deadline meanwhile, so the
+		/// delay only postpones the round's end.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
-		/// How many blocks past its due block a deadline may be moved when the blocks' lists
-		/// are full (a later deadline only gives the acting party more time); beyond that the
-		/// step fails with [`Error::DeadlinesFull`].
-		#[pallet::constant]
-		type MaxDeadlineDeferral: Get<u32>;
-
-		/// A block whose normal-class weight or length reaches this share of its limit is
-		/// congested: each congested block in a step's window extends the window by one block,
-		/// so that stuffing blocks cannot crowd a party out of its step.
+		/// A block whose weight (all classes together) reaches this share of the block's limit
+		/// is congested: each congested block since a step's window began extends the window by
+		/// one block, up to the window's own length, so that stuffing blocks cannot crowd a
+		/// party out of its step.
 		#[pallet::constant]
 		type CongestionThreshold: Get<Perbill>;
 
@@ -185,16 +182,24 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Rounds<T: Config> = StorageMap<_, Twox64Concat, RoundId, RoundOf<T>>;
 
-	/// The rounds whose current step's deadline is each block: the hook reads the one list of
-	/// the block that just ended, at most [`Config::MaxDeadlinesPerBlock`] rounds.
+	/// Every round in progress under the last block of its current step: `(deadline, round)`.
+	/// Inserting never fails; the hook walks the blocks in order from [`DeadlineCursor`],
+	/// at most [`Config::MaxDeadlinesPerBlock`] entries per block.
 	#[pallet::storage]
-	pub type DeadlinesAt<T: Config> = StorageMap<
+	pub type DeadlineIndex<T: Config> = StorageDoubleMap<
 		_,
 		Twox64Concat,
 		BlockNumberFor<T>,
-		BoundedVec<RoundId, T::MaxDeadlinesPerBlock>,
-		ValueQuery,
+		Twox64Concat,
+		RoundId,
+		(),
+		OptionQuery,
 	>;
+
+	/// The first block whose deadlines the hook may not have handled yet: no deadline before it
+	/// is left in [`DeadlineIndex`].
+	#[pallet::storage]
+	pub type DeadlineCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	/// How many rounds each account takes part in (holds a deposit in), at most
 	/// [`Config::MaxRoundsPerAccount`].
@@ -439,9 +444,8 @@ pub mod pallet {
 		BadStakeCap,
 		/// Every round identifier has been used.
 		RoundIdsExhausted,
-		/// Every block within [`Config::MaxDeadlineDeferral`] of the step's deadline already
-		/// has [`Config::MaxDeadlinesPerBlock`] deadlines: try again in a later block.
-		DeadlinesFull,
+		/// The dealer's commitment differs from the one its client attested when consenting.
+		CommitmentMismatch,
 		/// The agreed terms could not be a selection (no volume, crossed rates, a rate above the
 		/// schedules' range, or `r_bd` not the midpoint).
 		InvalidTerms,
@@ -468,7 +472,7 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(T::MaxRoundsPerAccount::get() > 0, "MaxRoundsPerAccount must be positive");
-			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be positive");
+			assert!(T::MaxDeadlinesPerBlock::get() > 1, "MaxDeadlinesPerBlock must exceed 1");
 			assert!(!T::BalanceUnit::get().is_zero(), "BalanceUnit must be positive");
 			assert!(!T::BaseDeposit::get().is_zero(), "BaseDeposit must be positive");
 			assert!(!T::RoundDeposit::get().is_zero(), "RoundDeposit must be positive");
@@ -571,14 +575,20 @@ pub mod pallet {
 			Self::do_accept(who, round, quantity, rate)
 		}
 
-		/// Consents to `round` as its RM or MM: holds the client's deposit
-		/// `BaseDeposit + stake_cap`, forfeited to the other side if the client later walks
-		/// away from the contract's terms.
+		/// Consents to `round` as its RM or MM, attesting `commitment`: the hash of the report
+		/// its dealer makes for it (the client has seen the report and the salt, so it knows
+		/// which schedule it is bound to); the dealer's commitment must equal it. Holds the
+		/// client's deposit `BaseDeposit + stake_cap`, forfeited to the other side if the client
+		/// later walks away from the contract's terms.
 		#[pallet::call_index(5)]
 		#[pallet::weight((T::WeightInfo::consent(), DispatchClass::Operational))]
-		pub fn consent(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
+		pub fn consent(
+			origin: OriginFor<T>,
+			round: RoundId,
+			commitment: Commitment,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_consent(who, round)
+			Self::do_consent(who, round, commitment)
 		}
 
 		/// Agrees, as a dealer of `round`, to `terms` computed off-chain from both reports (the
@@ -606,7 +616,8 @@ pub mod pallet {
 		}
 
 		/// Commits, as a dealer of `round`, to its report with `commitment` (see
-		/// [`Pallet::commitment`]: the hash binds this chain and this round).
+		/// [`Pallet::commitment`]: the hash binds this chain and this round). If its client has
+		/// consented already, the commitment must be the one the client attested.
 		#[pallet::call_index(6)]
 		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
 		pub fn commit(

@@ -8,7 +8,8 @@
 /// chain in the preimage. Every round in progress is therefore cancelled: every hold it had
 /// (the dealers' deposits, the round deposit, RM's held interest) is released, nobody forfeits
 /// anything, and [`Event::RoundAborted`](crate::Event::RoundAborted) says so with
-/// [`AbortReason::RuntimeUpgrade`]. The single list of deadlines is removed.
+/// [`AbortReason::RuntimeUpgrade`]. The single list of deadlines is removed, and the new
+/// per-block deadline index starts from the current block.
 #[allow(missing_docs)]
 pub mod v1 {
 	use crate::{pallet::*, types::*, BalanceOf, Pallet};
@@ -136,7 +137,9 @@ pub mod v1 {
 				});
 			}
 			v0::Deadlines::<T>::kill();
-			T::DbWeight::get().reads_writes(reads, writes)
+			// Version 1's deadline hook starts from the current block.
+			DeadlineCursor::<T>::put(frame_system::Pallet::<T>::block_number());
+			T::DbWeight::get().reads_writes(reads, writes.saturating_add(1))
 		}
 
 		#[cfg(feature = "try-runtime")]

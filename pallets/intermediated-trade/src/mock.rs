@@ -36,10 +36,8 @@ pub const REVEAL_WINDOW: u64 = 4;
 pub const STEP_WINDOW: u64 = 3;
 /// The most rounds an account takes part in.
 pub const MAX_ROUNDS_PER_ACCOUNT: u32 = 3;
-/// The most deadlines in one block.
-pub const MAX_DEADLINES_PER_BLOCK: u32 = 2;
-/// How far a deadline may move when blocks are full.
-pub const MAX_DEADLINE_DEFERRAL: u32 = 2;
+/// The most deadlines the hook handles in one block.
+pub const MAX_DEADLINES_PER_BLOCK: u32 = 3;
 /// What every test account holds at genesis.
 pub const ENDOWMENT: Balance = 1_000 * UNIT;
 /// BDrm, BDmm, RM, MM and a stranger.
@@ -109,7 +107,6 @@ impl pallet_intermediated_trade::Config for Test {
 	type StepWindow = ConstU64<STEP_WINDOW>;
 	type MaxRoundsPerAccount = ConstU32<MAX_ROUNDS_PER_ACCOUNT>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES_PER_BLOCK>;
-	type MaxDeadlineDeferral = ConstU32<MAX_DEADLINE_DEFERRAL>;
 	type CongestionThreshold = CongestionThreshold;
 	type WeightInfo = ();
 }

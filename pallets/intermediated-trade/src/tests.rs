@@ -64,6 +64,16 @@ fn free(who: AccountId) -> Balance {
 	Balances::balance(&who)
 }
 
+/// What RM attests when it consents: BDrm's commitment to the worked example's demand.
+fn rm_attest(id: RoundId) -> Commitment {
+	commitment(id, BD_RM, &rm_report(int(0)), &SALT_RM)
+}
+
+/// What MM attests when it consents: BDmm's commitment to the worked example's supply.
+fn mm_attest(id: RoundId) -> Commitment {
+	commitment(id, BD_MM, &mm_report(int(0)), &SALT_MM)
+}
+
 /// The worked example's terms.
 fn example_terms() -> Terms {
 	Terms { quantity: ratio(5, 2), mm_rate: ratio(5, 2), rm_rate: ratio(15, 2), bd_rate: int(5) }
@@ -100,8 +110,16 @@ fn bind(id: RoundId, rm: Report, mm: Report) {
 		id,
 		commitment(id, BD_MM, &mm, &SALT_MM)
 	));
-	assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id));
-	assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
+	assert_ok!(IntermediatedTrade::consent(
+		RuntimeOrigin::signed(RM),
+		id,
+		commitment(id, BD_RM, &rm, &SALT_RM)
+	));
+	assert_ok!(IntermediatedTrade::consent(
+		RuntimeOrigin::signed(MM),
+		id,
+		commitment(id, BD_MM, &mm, &SALT_MM)
+	));
 	assert_eq!(phase(id), Some(Phase::Revealing));
 }
 
@@ -143,8 +161,8 @@ fn drive_to(target: Option<Phase>) -> RoundId {
 				id,
 				commitment(id, BD_MM, &mm_report(int(0)), &SALT_MM)
 			));
-			assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id));
-			assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
+			assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, rm_attest(id)));
+			assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)));
 		}),
 		(Phase::Revealing, &|| {
 			assert_ok!(IntermediatedTrade::reveal(
@@ -254,7 +272,7 @@ fn the_worked_example_settles_through_the_full_flow() {
 		let issuance = Balances::total_issuance();
 		let id = drive_to(None);
 		assert_eq!(phase(id), None, "the round is removed once settled");
-		assert_eq!(DeadlinesAt::<Test>::iter().count(), 0);
+		assert_eq!(DeadlineIndex::<Test>::iter().count(), 0);
 		assert_eq!(ActiveRounds::<Test>::iter().count(), 0);
 
 		let t = example_terms();
@@ -354,7 +372,10 @@ fn open_round_holds_the_deposits_and_binds_nobody_else() {
 		assert_eq!(NextRoundId::<Test>::get(), 1);
 		assert_eq!(held(BD_RM), CAP_DEPOSIT + ROUND_DEPOSIT);
 		assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &BD_RM), CAP_DEPOSIT);
-		assert_eq!(DeadlinesAt::<Test>::get(1 + JOIN_WINDOW).into_inner(), vec![0]);
+		assert_eq!(
+			DeadlineIndex::<Test>::iter_keys().collect::<Vec<_>>(),
+			vec![(1 + JOIN_WINDOW, 0)]
+		);
 		assert_eq!(ActiveRounds::<Test>::get(BD_RM), 1);
 		for named in [BD_MM, RM, MM] {
 			assert_eq!((ActiveRounds::<Test>::get(named), held(named)), (0, 0));
@@ -448,7 +469,11 @@ fn naming_strangers_costs_them_nothing_and_occupies_no_shared_slot() {
 			STAKE_CAP
 		));
 		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), honest));
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), honest));
+		assert_ok!(IntermediatedTrade::consent(
+			RuntimeOrigin::signed(RM),
+			honest,
+			rm_attest(honest)
+		));
 		assert_eq!(ActiveRounds::<Test>::get(BD_MM), 1);
 		assert_eq!(phase(honest), Some(Phase::Committing));
 		// The squatter's rounds end at their deadlines (two fit a block: the third spills into
@@ -499,7 +524,7 @@ fn clients_consent_and_dealers_commit_in_any_order_before_any_reveal() {
 		let c = commitment(id, BD_RM, &rm_report(int(0)), &SALT_RM);
 		// Nothing before BDmm joined.
 		assert_noop!(
-			IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id),
+			IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, rm_attest(id)),
 			Error::<Test>::WrongStep
 		);
 		assert_noop!(
@@ -510,7 +535,7 @@ fn clients_consent_and_dealers_commit_in_any_order_before_any_reveal() {
 		// Only clients consent, only dealers commit.
 		for who in [BD_RM, BD_MM, STRANGER] {
 			assert_noop!(
-				IntermediatedTrade::consent(RuntimeOrigin::signed(who), id),
+				IntermediatedTrade::consent(RuntimeOrigin::signed(who), id, rm_attest(id)),
 				Error::<Test>::WrongParty
 			);
 		}
@@ -520,20 +545,23 @@ fn clients_consent_and_dealers_commit_in_any_order_before_any_reveal() {
 				Error::<Test>::WrongParty
 			);
 		}
-		assert_noop!(IntermediatedTrade::consent(RuntimeOrigin::none(), id), BadOrigin);
+		assert_noop!(
+			IntermediatedTrade::consent(RuntimeOrigin::none(), id, rm_attest(id)),
+			BadOrigin
+		);
 		assert_noop!(IntermediatedTrade::commit(RuntimeOrigin::none(), id, c), BadOrigin);
 		// A client must afford the deposit.
 		Balances::set_balance(&MM, CAP_DEPOSIT);
 		assert_noop!(
-			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id),
+			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)),
 			Error::<Test>::InsufficientBalance
 		);
 		Balances::set_balance(&MM, ENDOWMENT);
 		System::reset_events();
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)));
 		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_RM), id, c));
 		assert_noop!(
-			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id),
+			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)),
 			Error::<Test>::AlreadyBound
 		);
 		assert_noop!(
@@ -552,7 +580,7 @@ fn clients_consent_and_dealers_commit_in_any_order_before_any_reveal() {
 			),
 			Error::<Test>::WrongStep
 		);
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, rm_attest(id)));
 		assert_eq!(phase(id), Some(Phase::Committing));
 		assert_ok!(IntermediatedTrade::commit(
 			RuntimeOrigin::signed(BD_MM),
@@ -687,8 +715,8 @@ fn a_wrong_salt_or_a_copied_commitment_is_a_bad_reveal() {
 		let c = commitment(id, BD_RM, &rm_report(int(0)), &SALT_RM);
 		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_RM), id, c));
 		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_MM), id, c));
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id));
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, c));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, c));
 		assert_ok!(IntermediatedTrade::reveal(
 			RuntimeOrigin::signed(BD_MM),
 			id,
@@ -720,8 +748,12 @@ fn a_commitment_from_another_round_or_without_the_domain_does_not_open() {
 			second,
 			commitment(second, BD_MM, &mm_report(int(0)), &SALT_MM)
 		));
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), second));
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), second));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), second, replayed));
+		assert_ok!(IntermediatedTrade::consent(
+			RuntimeOrigin::signed(MM),
+			second,
+			mm_attest(second)
+		));
 		assert_ok!(IntermediatedTrade::reveal(
 			RuntimeOrigin::signed(BD_RM),
 			second,
@@ -1056,7 +1088,11 @@ fn every_missed_deadline_ends_the_round_and_forfeits_to_the_other_side() {
 						id,
 						commitment(id, BD_MM, &mm_report(int(0)), &SALT_MM)
 					));
-					assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id));
+					assert_ok!(IntermediatedTrade::consent(
+						RuntimeOrigin::signed(MM),
+						id,
+						mm_attest(id)
+					));
 				},
 				// BDmm reveals; BDrm does not.
 				Phase::Revealing => {
@@ -1131,12 +1167,13 @@ fn a_step_after_its_deadline_fails_if_the_hook_did_not_run() {
 }
 
 #[test]
-fn deadlines_are_kept_per_block_and_spill_over_when_a_block_is_full() {
+fn deadlines_are_kept_per_block_and_the_hook_handles_a_bounded_number_per_block() {
 	build_and_execute(|| {
-		// Two deadlines fit a block: the third round's goes to the next block, the fourth's to
-		// the one after, and a fifth finds no room within the deferral.
+		// Seven rounds due in the same block: more than the hook handles in one block (3). No
+		// step ever fails for lack of room; the surplus waits for the next blocks, and nobody
+		// can act after the deadline meanwhile.
 		let mut ids = Vec::new();
-		for opener in [BD_RM, 6, 7, 8, 9] {
+		for opener in [BD_RM, 6, 7, 8, 9, 10, 11] {
 			let id = NextRoundId::<Test>::get();
 			assert_ok!(IntermediatedTrade::open_round(
 				RuntimeOrigin::signed(opener),
@@ -1148,28 +1185,30 @@ fn deadlines_are_kept_per_block_and_spill_over_when_a_block_is_full() {
 			ids.push(id);
 		}
 		let due = 1 + JOIN_WINDOW;
-		assert_eq!(DeadlinesAt::<Test>::get(due).into_inner(), vec![ids[0], ids[1]]);
-		assert_eq!(DeadlinesAt::<Test>::get(due + 1).into_inner(), vec![ids[2], ids[3]]);
-		assert_eq!(DeadlinesAt::<Test>::get(due + 2).into_inner(), vec![ids[4]]);
-		assert_eq!(Rounds::<Test>::get(ids[4]).unwrap().deadline, due + 2);
-		assert_ok!(IntermediatedTrade::open_round(
-			RuntimeOrigin::signed(10),
-			BD_MM,
-			RM,
-			MM,
-			STAKE_CAP
-		));
-		assert_noop!(
-			IntermediatedTrade::open_round(RuntimeOrigin::signed(11), BD_MM, RM, MM, STAKE_CAP),
-			Error::<Test>::DeadlinesFull
-		);
-		// The hook reads one block's list per block.
+		assert_eq!(DeadlineIndex::<Test>::iter_prefix(due).count(), 7);
+		let live = || ids.iter().filter(|id| phase(**id).is_some()).count();
+		// The hook walks the empty blocks before `due` (one unit each, three per block)...
+		run_to_block(due);
+		assert_eq!(DeadlineCursor::<Test>::get(), due);
+		assert_eq!(live(), 7);
+		// ...then ends three rounds per block.
 		run_to_block(due + 1);
-		assert_eq!(phase(ids[0]), None);
-		assert_eq!(phase(ids[2]), Some(Phase::Joining));
+		assert_eq!(live(), 4);
+		run_to_block(due + 2);
+		assert_eq!(live(), 1);
+		// The round still waiting to be ended cannot be joined: its deadline passed.
+		let waiting = *ids.iter().find(|id| phase(**id).is_some()).expect("one left");
+		assert_noop!(
+			IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), waiting),
+			Error::<Test>::DeadlinePassed
+		);
 		run_to_block(due + 3);
-		assert!(ids.iter().all(|id| phase(*id).is_none()));
-		assert_eq!(DeadlinesAt::<Test>::iter().count(), 0);
+		assert_eq!(live(), 0);
+		assert_eq!(DeadlineIndex::<Test>::iter().count(), 0);
+		assert_eq!(DeadlineCursor::<Test>::get(), due + 2);
+		for who in [BD_RM, 6, 7, 8, 9, 10, 11] {
+			assert_eq!((free(who), held(who)), (ENDOWMENT, 0));
+		}
 	});
 }
 
@@ -1180,15 +1219,15 @@ fn windows_restart_at_every_step() {
 		run_to_block(3);
 		let second = open();
 		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), second));
-		assert_eq!(DeadlinesAt::<Test>::get(1 + JOIN_WINDOW).into_inner(), vec![first]);
-		assert_eq!(DeadlinesAt::<Test>::get(3 + JOIN_WINDOW).into_inner(), Vec::<RoundId>::new());
-		assert_eq!(DeadlinesAt::<Test>::get(3 + COMMIT_WINDOW).into_inner(), vec![second]);
+		let mut index: Vec<_> = DeadlineIndex::<Test>::iter_keys().collect();
+		index.sort();
+		assert_eq!(index, vec![(1 + JOIN_WINDOW, first), (3 + COMMIT_WINDOW, second)]);
 		run_to_block(1 + JOIN_WINDOW + 1);
 		assert_eq!(phase(first), None);
 		assert_eq!(phase(second), Some(Phase::Committing));
 		run_to_block(3 + COMMIT_WINDOW + 1);
 		assert_eq!(phase(second), None);
-		assert_eq!(DeadlinesAt::<Test>::iter().count(), 0);
+		assert_eq!(DeadlineIndex::<Test>::iter().count(), 0);
 	});
 }
 
@@ -1204,9 +1243,10 @@ fn stuffed_blocks_extend_the_window_instead_of_costing_the_victim_its_deposit() 
 			stuff_block();
 		}
 		run_to_block(deadline + 1);
-		// The window was extended by the congested blocks: MM can still accept.
+		// The window was extended by the congested blocks (operational weight counts too), up
+		// to the window's own length: MM can still accept.
 		let extended = Rounds::<Test>::get(id).expect("still in progress").deadline;
-		assert_eq!(extended, deadline + STEP_WINDOW + 1);
+		assert_eq!(extended, deadline + STEP_WINDOW);
 		assert_eq!(events(), vec![Event::DeadlineExtended { round: id, deadline: extended }]);
 		let t = example_terms();
 		assert_ok!(IntermediatedTrade::accept(
@@ -1216,6 +1256,20 @@ fn stuffed_blocks_extend_the_window_instead_of_costing_the_victim_its_deposit() 
 			t.mm_rate
 		));
 		assert_eq!(phase(id), Some(Phase::RmOffer));
+	});
+	build_and_execute(|| {
+		// Stuffing beyond twice the window does not hold the round forever: the extension is
+		// capped, and a silent MM then deviates.
+		let id = drive_to(Some(Phase::MmAcceptance));
+		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
+		stuff_block();
+		while System::block_number() <= deadline + STEP_WINDOW {
+			run_to_block(System::block_number() + 1);
+			stuff_block();
+		}
+		run_to_block(deadline + STEP_WINDOW + 1);
+		assert_eq!(phase(id), None);
+		assert_forfeited(&[MM], TERMS_DEPOSIT);
 	});
 	build_and_execute(|| {
 		// Without congestion the same silence is a deviation.
@@ -1235,7 +1289,7 @@ fn every_step_under_a_deadline_is_operational() {
 		Call::agree { round: 0, terms: t },
 		Call::dispute { round: 0 },
 		Call::join_round { round: 0 },
-		Call::consent { round: 0 },
+		Call::consent { round: 0, commitment: [0; 32] },
 		Call::commit { round: 0, commitment: [0; 32] },
 		Call::reveal { round: 0, report, salt: SALT_RM },
 		Call::offer { round: 0, quantity: t.quantity, rate: t.mm_rate },
@@ -1481,7 +1535,7 @@ fn differing_agreements_force_the_reveals_and_the_false_one_forfeits() {
 		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
 		System::reset_events();
 		agree_both(id, example_terms(), inflated_terms());
-		assert_eq!(events().last(), Some(&Event::AgreementsDiffer { round: id }));
+		assert!(events().contains(&Event::AgreementsDiffer { round: id }));
 		assert_eq!(phase(id), Some(Phase::Revealing));
 		assert_ok!(IntermediatedTrade::reveal(
 			RuntimeOrigin::signed(BD_RM),
@@ -1514,6 +1568,94 @@ fn differing_agreements_force_the_reveals_and_the_false_one_forfeits() {
 		));
 		run_to_block(1 + REVEAL_WINDOW + 1);
 		assert_forfeited(&[BD_MM], CAP_DEPOSIT);
+	});
+}
+
+#[test]
+fn a_last_block_reveal_after_an_agreement_gives_both_dealers_a_fresh_window() {
+	build_and_execute(|| {
+		// BDrm agrees; BDmm waits for the reveal window's last block and reveals instead.
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		assert_ok!(IntermediatedTrade::agree(RuntimeOrigin::signed(BD_RM), id, example_terms()));
+		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
+		run_to_block(deadline);
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			mm_report(int(0)),
+			SALT_MM
+		));
+		// Without a fresh window BDrm would have had no block left to reveal in and would
+		// have forfeited its deposit to BDmm.
+		let fresh = Rounds::<Test>::get(id).unwrap().deadline;
+		assert_eq!(fresh, deadline + REVEAL_WINDOW);
+		assert!(events().contains(&Event::RevealsOpened { round: id, deadline: fresh }));
+		run_to_block(deadline + 2);
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_RM),
+			id,
+			rm_report(int(0)),
+			SALT_RM
+		));
+		assert_eq!(phase(id), Some(Phase::MmOffer));
+	});
+	build_and_execute(|| {
+		// The same after differing agreements.
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
+		assert_ok!(IntermediatedTrade::agree(RuntimeOrigin::signed(BD_RM), id, example_terms()));
+		run_to_block(deadline);
+		assert_ok!(IntermediatedTrade::agree(RuntimeOrigin::signed(BD_MM), id, inflated_terms()));
+		assert_eq!(Rounds::<Test>::get(id).unwrap().deadline, deadline + REVEAL_WINDOW);
+	});
+}
+
+#[test]
+fn a_dealer_cannot_commit_another_schedule_than_its_client_attested() {
+	build_and_execute(|| {
+		// BDrm would report an inflated demand for RM (RM would pay more than its schedule,
+		// or forfeit its deposit by refusing): RM attested the honest report, so BDrm cannot.
+		let id = open();
+		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, rm_attest(id)));
+		let inflated = Report {
+			schedule: ClientSchedule::Demand(DemandSchedule { choke_rate: int(12), slope: int(1) }),
+			hurdle: int(0),
+		};
+		assert_noop!(
+			IntermediatedTrade::commit(
+				RuntimeOrigin::signed(BD_RM),
+				id,
+				commitment(id, BD_RM, &inflated, &SALT_RM)
+			),
+			Error::<Test>::CommitmentMismatch
+		);
+		// In the other order: the dealer committed first; a client that sees another hash than
+		// the report it was shown does not consent (and holds nothing).
+		assert_ok!(IntermediatedTrade::commit(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			commitment(id, BD_MM, &mm_report(int(1)), &SALT_MM)
+		));
+		assert_noop!(
+			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)),
+			Error::<Test>::CommitmentMismatch
+		);
+		assert_eq!(held(MM), 0);
+	});
+}
+
+#[test]
+fn agreed_terms_must_fit_the_stake_cap() {
+	build_and_execute(|| {
+		// Ten times the volume at the same rates: a joint profit of 125 EQ, above the 30 EQ cap
+		// that sized every deposit.
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		let large = Terms { quantity: int(25), ..example_terms() };
+		assert_noop!(
+			IntermediatedTrade::agree(RuntimeOrigin::signed(BD_RM), id, large),
+			Error::<Test>::InvalidTerms
+		);
 	});
 }
 

@@ -216,9 +216,11 @@ pub struct Round<AccountId, Balance, BlockNumber> {
 	pub phase: Phase,
 	/// The last block in which that step may be taken.
 	pub deadline: BlockNumber,
-	/// The count of congested blocks when the step's window began: every congested block
-	/// during the window extends it by one block.
+	/// The count of congested blocks when the step's window began (or was last extended):
+	/// every congested block since extends the window by one block.
 	pub congestion_mark: u32,
+	/// The blocks the current step's window has been extended by, at most the window itself.
+	pub extended: u32,
 	/// The most the round may put at stake, declared by BDrm: the trade is only selected if
 	/// its stake ([`intermediated_trade_primitives::max_joint_profit`]) is at most this.
 	pub stake_cap: Balance,
@@ -227,6 +229,11 @@ pub struct Round<AccountId, Balance, BlockNumber> {
 	pub deposits: Deposits<Balance>,
 	/// The storage deposit held from BDrm while the round exists.
 	pub round_deposit: Balance,
+	/// The commitment RM attested when it consented: the hash of the report BDrm makes for
+	/// it, which RM has seen. BDrm's commitment must equal it.
+	pub rm_attested: Option<Commitment>,
+	/// The commitment MM attested when it consented; BDmm's must equal it.
+	pub mm_attested: Option<Commitment>,
 	/// BDrm's commitment, once made.
 	pub rm_commitment: Option<Commitment>,
 	/// BDmm's commitment, once made.

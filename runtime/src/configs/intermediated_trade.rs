@@ -9,7 +9,7 @@ use frame_support::{
 use sp_runtime::Perbill;
 
 parameter_types! {
-	/// A block whose normal-class weight or length reaches 90 % of the limit is congested.
+	/// A block whose weight reaches 90 % of the block's limit is congested.
 	pub const IntermediatedTradeCongestion: Perbill = Perbill::from_percent(90);
 }
 
@@ -37,12 +37,9 @@ impl pallet_intermediated_trade::Config for Runtime {
 	type StepWindow = ConstU32<{ 10 * MINUTES }>;
 	/// An account takes part in at most 16 rounds at once.
 	type MaxRoundsPerAccount = ConstU32<16>;
-	/// At most 64 deadlines fall in one block: the deadline hook's work per block, whatever
-	/// the number of rounds (see the pallet's benchmarks).
+	/// The deadline hook handles at most 64 deadlines per block, whatever the number of rounds
+	/// (see the pallet's benchmarks); more wait for the next block.
 	type MaxDeadlinesPerBlock = ConstU32<64>;
-	/// A deadline may move up to 100 blocks later when blocks' lists are full: filling them
-	/// all takes 6 400 rounds, each with its deposits.
-	type MaxDeadlineDeferral = ConstU32<100>;
 	type CongestionThreshold = IntermediatedTradeCongestion;
 	type WeightInfo = pallet_intermediated_trade::weights::SubstrateWeight<Runtime>;
 }
