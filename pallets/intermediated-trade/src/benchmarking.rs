@@ -175,21 +175,21 @@ mod benchmarks {
 		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::Revealing));
 	}
 
-	/// The last commitment: the reveals open.
+	/// BDmm's commitment (after BDrm's and RM's consent: a commitment never opens the reveals,
+	/// as each client consents after its dealer committed).
 	#[benchmark]
 	fn commit() {
-		let (id, [rm_dealer, mm_dealer, rm, mm]) = open::<T>(0);
+		let (id, [rm_dealer, mm_dealer, rm, _]) = open::<T>(0);
 		Pallet::<T>::do_join_round(mm_dealer.clone(), id).expect("joins");
 		let rm_commitment = Pallet::<T>::commitment(id, &rm_dealer, &rm_report(), &SALT_RM);
-		let commitment = Pallet::<T>::commitment(id, &mm_dealer, &mm_report(), &SALT_MM);
-		Pallet::<T>::do_consent(rm, id, rm_commitment).expect("consents");
-		Pallet::<T>::do_consent(mm, id, commitment).expect("consents");
 		Pallet::<T>::do_commit(rm_dealer, id, rm_commitment).expect("commits");
+		Pallet::<T>::do_consent(rm, id, rm_commitment).expect("consents");
+		let commitment = Pallet::<T>::commitment(id, &mm_dealer, &mm_report(), &SALT_MM);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(mm_dealer), id, commitment);
 
-		assert_eq!(Rounds::<T>::get(id).map(|round| round.phase), Some(Phase::Revealing));
+		assert_eq!(Rounds::<T>::get(id).and_then(|round| round.mm_commitment), Some(commitment));
 	}
 
 	/// The second reveal: the contract selects the trade, lowers the four deposits to the
@@ -323,6 +323,22 @@ mod benchmarks {
 		for id in ids {
 			assert!(!Rounds::<T>::contains_key(id));
 		}
+	}
+
+	/// The hook walking `e` blocks without deadlines (catching up after a pause, or the one
+	/// block it checks every block).
+	#[benchmark]
+	fn on_initialize_empty(e: Linear<1, { T::MaxDeadlinesPerBlock::get() }>) {
+		let now = frame_system::Pallet::<T>::block_number().saturating_add(1_000u32.into());
+		let start = now.saturating_sub(e.into());
+		DeadlineCursor::<T>::put(start);
+
+		#[block]
+		{
+			Pallet::<T>::do_on_initialize(now);
+		}
+
+		assert_eq!(DeadlineCursor::<T>::get(), now);
 	}
 
 	/// The congestion count after a block, counted.

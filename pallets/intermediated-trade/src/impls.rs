@@ -206,8 +206,6 @@ impl<T: Config> Pallet<T> {
 				stake_cap,
 				deposits: Deposits { rm_dealer: deposit, ..Default::default() },
 				round_deposit,
-				rm_attested: None,
-				mm_attested: None,
 				rm_commitment: None,
 				mm_commitment: None,
 				rm_report: None,
@@ -252,16 +250,14 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let (mut round, role) =
 			Self::round_for_step(&who, id, &[Phase::Committing], &[Role::Rm, Role::Mm])?;
+		// The client consents to the report its dealer committed to, and only to it: the dealer
+		// commits first, and a client cannot block its dealer with a hash of its own.
 		let dealers = match role {
 			Role::Rm => round.rm_commitment,
 			_ => round.mm_commitment,
 		};
-		ensure!(dealers.is_none_or(|made| made == commitment), Error::<T>::CommitmentMismatch);
+		ensure!(dealers == Some(commitment), Error::<T>::CommitmentMismatch);
 		Self::bind(&who, &mut round, role)?;
-		match role {
-			Role::Rm => round.rm_attested = Some(commitment),
-			_ => round.mm_attested = Some(commitment),
-		}
 		let deposit = round.deposits.get(role);
 		Self::deposit_event(Event::Consented { round: id, client: who, deposit });
 		Self::open_reveals_when_bound(id, round)
@@ -278,12 +274,11 @@ impl<T: Config> Pallet<T> {
 			&[Phase::Committing],
 			&[Role::RmDealer, Role::MmDealer],
 		)?;
-		let (slot, attested) = match role {
-			Role::RmDealer => (&mut round.rm_commitment, round.rm_attested),
-			_ => (&mut round.mm_commitment, round.mm_attested),
+		let slot = match role {
+			Role::RmDealer => &mut round.rm_commitment,
+			_ => &mut round.mm_commitment,
 		};
 		ensure!(slot.is_none(), Error::<T>::AlreadyBound);
-		ensure!(attested.is_none_or(|seen| seen == commitment), Error::<T>::CommitmentMismatch);
 		*slot = Some(commitment);
 		Self::deposit_event(Event::Committed { round: id, dealer: who, commitment });
 		Self::open_reveals_when_bound(id, round)
@@ -343,7 +338,7 @@ impl<T: Config> Pallet<T> {
 			_ => round.mm_report = Some(report),
 		}
 		Self::deposit_event(Event::ReportRevealed { round: id, dealer: who, report });
-		Self::reopen_reveals_after_agreement(id, &mut round, reveals_were_needed);
+		Self::reopen_reveals(id, &mut round, reveals_were_needed);
 
 		let (Some(rm_report), Some(mm_report)) = (round.rm_report, round.mm_report) else {
 			Rounds::<T>::insert(id, round);
@@ -428,7 +423,7 @@ impl<T: Config> Pallet<T> {
 			},
 			(Some(_), Some(_)) => {
 				Self::deposit_event(Event::AgreementsDiffer { round: id });
-				Self::reopen_reveals_after_agreement(id, &mut round, false);
+				Self::reopen_reveals(id, &mut round, false);
 			},
 			_ => {},
 		}
@@ -436,12 +431,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// When a reveal or differing agreements make the reveals needed for the first time after
-	/// a dealer agreed, both dealers get a fresh reveal window: a dealer that agreed must not be
-	/// caught out by a reveal in the window's last block.
-	fn reopen_reveals_after_agreement(id: RoundId, round: &mut RoundOf<T>, were_needed: bool) {
-		let agreed = round.rm_agreed.is_some() || round.mm_agreed.is_some();
-		if agreed && !were_needed && round.needs_reveals() && round.phase == Phase::Revealing {
+	/// When a reveal or differing agreements make the reveals needed for the first time, both
+	/// dealers get a fresh reveal window: a dealer that agreed, or was about to, must not be
+	/// caught out by a reveal in the window's last block. It happens at most once per round:
+	/// once needed, reveals stay needed.
+	fn reopen_reveals(id: RoundId, round: &mut RoundOf<T>, were_needed: bool) {
+		if !were_needed && round.needs_reveals() && round.phase == Phase::Revealing {
 			Self::enter(id, round, Phase::Revealing);
 			Self::deposit_event(Event::RevealsOpened { round: id, deadline: round.deadline });
 		}
@@ -831,6 +826,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
 		let budget = T::MaxDeadlinesPerBlock::get();
 		let mut used: u32 = 0;
+		let (mut handled, mut empty): (u32, u32) = (0, 0);
 		let mut cursor = DeadlineCursor::<T>::get();
 		let congested = CongestedBlocks::<T>::get();
 		while cursor < now && used < budget {
@@ -839,22 +835,32 @@ impl<T: Config> Pallet<T> {
 				.collect();
 			if due.is_empty() {
 				used = used.saturating_add(1);
+				empty = empty.saturating_add(1);
 				cursor = cursor.saturating_add(1u32.into());
 				continue;
 			}
 			used = used.saturating_add(due.len() as u32);
+			handled = handled.saturating_add(due.len() as u32);
 			for id in due {
 				DeadlineIndex::<T>::remove(cursor, id);
-				Self::handle_deadline(id, cursor, congested);
+				Self::handle_deadline(id, cursor, now, congested);
 			}
 		}
 		DeadlineCursor::<T>::put(cursor);
-		T::WeightInfo::on_initialize(used)
+		T::WeightInfo::on_initialize(handled)
+			.saturating_add(T::WeightInfo::on_initialize_empty(empty))
 	}
 
-	/// Round `id`'s step ended at block `due`: extend it by the congested blocks since its
-	/// window began (up to the window's length in all), or end it.
-	fn handle_deadline(id: RoundId, due: BlockNumberFor<T>, congested: u32) {
+	/// Round `id`'s step ended at block `due` (handled at `now`, later if the hook had a
+	/// backlog): extend it by the congested blocks since its window began (up to the window's
+	/// length in all), counted from the block before `now` so that a late hook does not eat
+	/// the extension, or end it.
+	fn handle_deadline(
+		id: RoundId,
+		due: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+		congested: u32,
+	) {
 		let Some(mut round) = Rounds::<T>::get(id) else {
 			defensive!("a deadline for a round that is not stored");
 			return;
@@ -869,7 +875,7 @@ impl<T: Config> Pallet<T> {
 			.saturating_sub(round.congestion_mark)
 			.min(window.saturating_sub(round.extended));
 		if extra > 0 {
-			round.deadline = due.saturating_add(extra.into());
+			round.deadline = due.max(now.saturating_sub(1u32.into())).saturating_add(extra.into());
 			round.congestion_mark = congested;
 			round.extended = round.extended.saturating_add(extra);
 			Self::schedule(id, round.deadline);
@@ -934,16 +940,9 @@ impl<T: Config> Pallet<T> {
 				"a round not indexed at its deadline"
 			);
 			ensure!(
-				round.rm_commitment.is_none()
-					|| round.rm_attested.is_none()
-					|| round.rm_commitment == round.rm_attested,
-				"BDrm's commitment differs from RM's attestation"
-			);
-			ensure!(
-				round.mm_commitment.is_none()
-					|| round.mm_attested.is_none()
-					|| round.mm_commitment == round.mm_attested,
-				"BDmm's commitment differs from MM's attestation"
+				(!round.is_bound(Role::Rm) || round.rm_commitment.is_some())
+					&& (!round.is_bound(Role::Mm) || round.mm_commitment.is_some()),
+				"a client consented before its dealer committed"
 			);
 			let committed = round.rm_commitment.is_some() && round.mm_commitment.is_some();
 			let all_bound = Role::ALL.iter().all(|role| round.is_bound(*role));

@@ -444,7 +444,8 @@ pub mod pallet {
 		BadStakeCap,
 		/// Every round identifier has been used.
 		RoundIdsExhausted,
-		/// The dealer's commitment differs from the one its client attested when consenting.
+		/// The client's consent names another commitment than its dealer's (or the dealer has
+		/// not committed yet).
 		CommitmentMismatch,
 		/// The agreed terms could not be a selection (no volume, crossed rates, a rate above the
 		/// schedules' range, or `r_bd` not the midpoint).
@@ -464,8 +465,8 @@ pub mod pallet {
 			Self::do_on_initialize(now).saturating_add(T::WeightInfo::on_finalize())
 		}
 
-		/// Counts the block as congested if its normal-class weight or length reached
-		/// [`Config::CongestionThreshold`] of the limit.
+		/// Counts the block as congested if its weight, all classes together, reached
+		/// [`Config::CongestionThreshold`] of the normal-class limit.
 		fn on_finalize(_now: BlockNumberFor<T>) {
 			Self::do_on_finalize()
 		}
@@ -575,11 +576,12 @@ pub mod pallet {
 			Self::do_accept(who, round, quantity, rate)
 		}
 
-		/// Consents to `round` as its RM or MM, attesting `commitment`: the hash of the report
-		/// its dealer makes for it (the client has seen the report and the salt, so it knows
-		/// which schedule it is bound to); the dealer's commitment must equal it. Holds the
-		/// client's deposit `BaseDeposit + stake_cap`, forfeited to the other side if the client
-		/// later walks away from the contract's terms.
+		/// Consents to `round` as its RM or MM, and to the report its dealer committed to for
+		/// it: `commitment` must equal the dealer's commitment, which the client checks against
+		/// the report and salt its dealer showed it (so it knows which schedule it is bound to).
+		/// The dealer commits first. Holds the client's deposit `BaseDeposit + stake_cap`,
+		/// forfeited to the other side if the client later walks away from the contract's
+		/// terms.
 		#[pallet::call_index(5)]
 		#[pallet::weight((T::WeightInfo::consent(), DispatchClass::Operational))]
 		pub fn consent(
@@ -616,8 +618,8 @@ pub mod pallet {
 		}
 
 		/// Commits, as a dealer of `round`, to its report with `commitment` (see
-		/// [`Pallet::commitment`]: the hash binds this chain and this round). If its client has
-		/// consented already, the commitment must be the one the client attested.
+		/// [`Pallet::commitment`]: the hash binds this chain and this round). Its client then
+		/// consents to it.
 		#[pallet::call_index(6)]
 		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
 		pub fn commit(

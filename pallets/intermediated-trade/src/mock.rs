@@ -35,7 +35,7 @@ pub const REVEAL_WINDOW: u64 = 4;
 /// Blocks per offer or acceptance.
 pub const STEP_WINDOW: u64 = 3;
 /// The most rounds an account takes part in.
-pub const MAX_ROUNDS_PER_ACCOUNT: u32 = 3;
+pub const MAX_ROUNDS_PER_ACCOUNT: u32 = 4;
 /// The most deadlines the hook handles in one block.
 pub const MAX_DEADLINES_PER_BLOCK: u32 = 3;
 /// What every test account holds at genesis.

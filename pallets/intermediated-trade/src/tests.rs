@@ -312,6 +312,7 @@ fn the_worked_example_settles_through_the_full_flow() {
 				"consented",
 				"reveals",
 				"revealed",
+				"reveals",
 				"revealed",
 				"instructions",
 				"offer",
@@ -469,15 +470,12 @@ fn naming_strangers_costs_them_nothing_and_occupies_no_shared_slot() {
 			STAKE_CAP
 		));
 		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), honest));
-		assert_ok!(IntermediatedTrade::consent(
-			RuntimeOrigin::signed(RM),
-			honest,
-			rm_attest(honest)
-		));
+		let c = commitment(honest, 6, &rm_report(int(0)), &SALT_RM);
+		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(6), honest, c));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), honest, c));
 		assert_eq!(ActiveRounds::<Test>::get(BD_MM), 1);
 		assert_eq!(phase(honest), Some(Phase::Committing));
-		// The squatter's rounds end at their deadlines (two fit a block: the third spills into
-		// the next) and cost it only the fees.
+		// The squatter's rounds end at their deadline and cost it only the fees.
 		run_to_block(1 + JOIN_WINDOW + 2);
 		assert_eq!((free(BD_RM), held(BD_RM)), (ENDOWMENT, 0));
 		assert_eq!(ActiveRounds::<Test>::get(BD_RM), 0);
@@ -518,13 +516,13 @@ fn join_round_holds_bdmm_deposit_and_checks_the_party() {
 }
 
 #[test]
-fn clients_consent_and_dealers_commit_in_any_order_before_any_reveal() {
+fn dealers_commit_then_clients_consent_to_those_commitments_before_any_reveal() {
 	build_and_execute(|| {
 		let id = open();
 		let c = commitment(id, BD_RM, &rm_report(int(0)), &SALT_RM);
 		// Nothing before BDmm joined.
 		assert_noop!(
-			IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, rm_attest(id)),
+			IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, c),
 			Error::<Test>::WrongStep
 		);
 		assert_noop!(
@@ -535,7 +533,7 @@ fn clients_consent_and_dealers_commit_in_any_order_before_any_reveal() {
 		// Only clients consent, only dealers commit.
 		for who in [BD_RM, BD_MM, STRANGER] {
 			assert_noop!(
-				IntermediatedTrade::consent(RuntimeOrigin::signed(who), id, rm_attest(id)),
+				IntermediatedTrade::consent(RuntimeOrigin::signed(who), id, c),
 				Error::<Test>::WrongParty
 			);
 		}
@@ -545,31 +543,34 @@ fn clients_consent_and_dealers_commit_in_any_order_before_any_reveal() {
 				Error::<Test>::WrongParty
 			);
 		}
-		assert_noop!(
-			IntermediatedTrade::consent(RuntimeOrigin::none(), id, rm_attest(id)),
-			BadOrigin
-		);
+		assert_noop!(IntermediatedTrade::consent(RuntimeOrigin::none(), id, c), BadOrigin);
 		assert_noop!(IntermediatedTrade::commit(RuntimeOrigin::none(), id, c), BadOrigin);
-		// A client must afford the deposit.
-		Balances::set_balance(&MM, CAP_DEPOSIT);
+		// A client consents to its dealer's commitment, so the dealer commits first.
 		assert_noop!(
-			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)),
-			Error::<Test>::InsufficientBalance
+			IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, c),
+			Error::<Test>::CommitmentMismatch
 		);
-		Balances::set_balance(&MM, ENDOWMENT);
 		System::reset_events();
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)));
 		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_RM), id, c));
-		assert_noop!(
-			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)),
-			Error::<Test>::AlreadyBound
-		);
 		assert_noop!(
 			IntermediatedTrade::commit(RuntimeOrigin::signed(BD_RM), id, c),
 			Error::<Test>::AlreadyBound
 		);
-		assert_eq!(held(MM), CAP_DEPOSIT);
-		assert_eq!(ActiveRounds::<Test>::get(MM), 1);
+		// A client must afford the deposit.
+		let spare = free(RM) - CAP_DEPOSIT;
+		Balances::set_balance(&RM, CAP_DEPOSIT);
+		assert_noop!(
+			IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, c),
+			Error::<Test>::InsufficientBalance
+		);
+		Balances::set_balance(&RM, CAP_DEPOSIT + spare);
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, c));
+		assert_noop!(
+			IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, c),
+			Error::<Test>::AlreadyBound
+		);
+		assert_eq!(held(RM), CAP_DEPOSIT);
+		assert_eq!(ActiveRounds::<Test>::get(RM), 1);
 		// No reveal until all four are bound.
 		assert_noop!(
 			IntermediatedTrade::reveal(
@@ -580,25 +581,18 @@ fn clients_consent_and_dealers_commit_in_any_order_before_any_reveal() {
 			),
 			Error::<Test>::WrongStep
 		);
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, rm_attest(id)));
+		let m = mm_attest(id);
+		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_MM), id, m));
 		assert_eq!(phase(id), Some(Phase::Committing));
-		assert_ok!(IntermediatedTrade::commit(
-			RuntimeOrigin::signed(BD_MM),
-			id,
-			commitment(id, BD_MM, &mm_report(int(0)), &SALT_MM)
-		));
+		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, m));
 		assert_eq!(phase(id), Some(Phase::Revealing));
 		assert_eq!(
 			events(),
 			vec![
-				Event::Consented { round: id, client: MM, deposit: CAP_DEPOSIT },
 				Event::Committed { round: id, dealer: BD_RM, commitment: c },
 				Event::Consented { round: id, client: RM, deposit: CAP_DEPOSIT },
-				Event::Committed {
-					round: id,
-					dealer: BD_MM,
-					commitment: commitment(id, BD_MM, &mm_report(int(0)), &SALT_MM)
-				},
+				Event::Committed { round: id, dealer: BD_MM, commitment: m },
+				Event::Consented { round: id, client: MM, deposit: CAP_DEPOSIT },
 				Event::RevealsOpened { round: id, deadline: 1 + REVEAL_WINDOW },
 			]
 		);
@@ -641,9 +635,14 @@ fn reveal_checks_step_party_and_repeats() {
 			rm_report(int(0)),
 			SALT_RM
 		));
+		// The first reveal gives both dealers a fresh window (see
+		// `a_last_block_reveal_after_an_agreement_gives_both_dealers_a_fresh_window`).
 		assert_eq!(
 			events(),
-			vec![Event::ReportRevealed { round: id, dealer: BD_RM, report: rm_report(int(0)) }]
+			vec![
+				Event::ReportRevealed { round: id, dealer: BD_RM, report: rm_report(int(0)) },
+				Event::RevealsOpened { round: id, deadline: 1 + REVEAL_WINDOW },
+			]
 		);
 		assert_eq!(phase(id), Some(Phase::Revealing));
 		assert_noop!(
@@ -1213,6 +1212,36 @@ fn deadlines_are_kept_per_block_and_the_hook_handles_a_bounded_number_per_block(
 }
 
 #[test]
+fn a_late_hook_does_not_eat_a_congestion_extension() {
+	build_and_execute(|| {
+		// Four rounds due at MM's acceptance deadline (the hook handles three per block); one
+		// congested block, the deadline block itself: one block of extension each. The last
+		// round is handled a block late; counted from its due block its extension would already
+		// be over, counted from the hook's block MM can still accept.
+		let mut ids = Vec::new();
+		for _ in 0..4 {
+			ids.push(drive_to(Some(Phase::MmAcceptance)));
+		}
+		let deadline = Rounds::<Test>::get(ids[0]).unwrap().deadline;
+		run_to_block(deadline);
+		stuff_block();
+		run_to_block(deadline + 1);
+		assert_eq!(ids.iter().filter(|id| phase(**id).is_some()).count(), 4, "three extended");
+		run_to_block(deadline + 2);
+		let late = *ids.last().unwrap();
+		let extended = Rounds::<Test>::get(late).expect("extended, not ended").deadline;
+		assert_eq!(extended, System::block_number(), "MM can still accept in this block");
+		let t = example_terms();
+		assert_ok!(IntermediatedTrade::accept(
+			RuntimeOrigin::signed(MM),
+			late,
+			t.quantity,
+			t.mm_rate
+		));
+	});
+}
+
+#[test]
 fn windows_restart_at_every_step() {
 	build_and_execute(|| {
 		let first = open();
@@ -1600,6 +1629,31 @@ fn a_last_block_reveal_after_an_agreement_gives_both_dealers_a_fresh_window() {
 		assert_eq!(phase(id), Some(Phase::MmOffer));
 	});
 	build_and_execute(|| {
+		// BDmm was about to agree in the last block; BDrm's reveal lands first in that block:
+		// BDmm's agreement now fails, and it gets a fresh window to reveal instead.
+		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
+		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
+		run_to_block(deadline);
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_RM),
+			id,
+			rm_report(int(0)),
+			SALT_RM
+		));
+		assert_noop!(
+			IntermediatedTrade::agree(RuntimeOrigin::signed(BD_MM), id, example_terms()),
+			Error::<Test>::SelectionIsPublic
+		);
+		run_to_block(deadline + 1);
+		assert_ok!(IntermediatedTrade::reveal(
+			RuntimeOrigin::signed(BD_MM),
+			id,
+			mm_report(int(0)),
+			SALT_MM
+		));
+		assert_eq!(phase(id), Some(Phase::MmOffer));
+	});
+	build_and_execute(|| {
 		// The same after differing agreements.
 		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
 		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
@@ -1611,37 +1665,40 @@ fn a_last_block_reveal_after_an_agreement_gives_both_dealers_a_fresh_window() {
 }
 
 #[test]
-fn a_dealer_cannot_commit_another_schedule_than_its_client_attested() {
+fn a_client_consents_only_to_the_schedule_it_was_shown_and_cannot_block_its_dealer() {
 	build_and_execute(|| {
-		// BDrm would report an inflated demand for RM (RM would pay more than its schedule,
-		// or forfeit its deposit by refusing): RM attested the honest report, so BDrm cannot.
+		// BDrm commits an inflated demand for RM (RM would pay more than its schedule, or
+		// forfeit its deposit by refusing later). RM was shown the honest report: its consent
+		// names that report's hash and fails, so RM never binds itself.
 		let id = open();
 		assert_ok!(IntermediatedTrade::join_round(RuntimeOrigin::signed(BD_MM), id));
-		assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, rm_attest(id)));
 		let inflated = Report {
 			schedule: ClientSchedule::Demand(DemandSchedule { choke_rate: int(12), slope: int(1) }),
 			hurdle: int(0),
 		};
-		assert_noop!(
-			IntermediatedTrade::commit(
-				RuntimeOrigin::signed(BD_RM),
-				id,
-				commitment(id, BD_RM, &inflated, &SALT_RM)
-			),
-			Error::<Test>::CommitmentMismatch
-		);
-		// In the other order: the dealer committed first; a client that sees another hash than
-		// the report it was shown does not consent (and holds nothing).
 		assert_ok!(IntermediatedTrade::commit(
-			RuntimeOrigin::signed(BD_MM),
+			RuntimeOrigin::signed(BD_RM),
 			id,
-			commitment(id, BD_MM, &mm_report(int(1)), &SALT_MM)
+			commitment(id, BD_RM, &inflated, &SALT_RM)
 		));
 		assert_noop!(
-			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)),
+			IntermediatedTrade::consent(RuntimeOrigin::signed(RM), id, rm_attest(id)),
 			Error::<Test>::CommitmentMismatch
 		);
-		assert_eq!(held(MM), 0);
+		// A client cannot block its dealer either: it can only consent to the dealer's
+		// commitment, never post one of its own, so its dealer is never left unable to commit.
+		assert_ok!(IntermediatedTrade::commit(RuntimeOrigin::signed(BD_MM), id, mm_attest(id)));
+		assert_noop!(
+			IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, [7; 32]),
+			Error::<Test>::CommitmentMismatch
+		);
+		// At the deadline the clients that did not consent end the round; they held nothing,
+		// and both dealers get their deposits back.
+		run_to_block(1 + COMMIT_WINDOW + 1);
+		assert_eq!(phase(id), None);
+		for who in [BD_RM, BD_MM, RM, MM] {
+			assert_eq!((free(who), held(who)), (ENDOWMENT, 0));
+		}
 	});
 }
 

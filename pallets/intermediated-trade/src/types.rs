@@ -229,11 +229,6 @@ pub struct Round<AccountId, Balance, BlockNumber> {
 	pub deposits: Deposits<Balance>,
 	/// The storage deposit held from BDrm while the round exists.
 	pub round_deposit: Balance,
-	/// The commitment RM attested when it consented: the hash of the report BDrm makes for
-	/// it, which RM has seen. BDrm's commitment must equal it.
-	pub rm_attested: Option<Commitment>,
-	/// The commitment MM attested when it consented; BDmm's must equal it.
-	pub mm_attested: Option<Commitment>,
 	/// BDrm's commitment, once made.
 	pub rm_commitment: Option<Commitment>,
 	/// BDmm's commitment, once made.

@@ -52,6 +52,7 @@ pub trait WeightInfo {
 	fn accept() -> Weight;
 	fn on_initialize(n: u32, ) -> Weight;
 	fn on_finalize() -> Weight;
+	fn on_initialize_empty(e: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_intermediated_trade` measured with the runtime's database weights.
@@ -302,6 +303,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	fn on_initialize_empty(e: u32, ) -> Weight {
+		Weight::from_parts(3_000_000, 1500)
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
+	}
 }
 
 /// The same weights with RocksDB's database weights, for tests and runtimes without their own.
@@ -374,5 +379,9 @@ impl WeightInfo for () {
 		Weight::from_parts(4_021_000, 1489)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn on_initialize_empty(e: u32, ) -> Weight {
+		Weight::from_parts(3_000_000, 1500)
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 	}
 }
