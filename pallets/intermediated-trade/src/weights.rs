@@ -51,8 +51,8 @@ pub trait WeightInfo {
 	fn offer() -> Weight;
 	fn accept() -> Weight;
 	fn on_initialize(n: u32, ) -> Weight;
-	fn on_finalize() -> Weight;
 	fn on_initialize_empty(e: u32, ) -> Weight;
+	fn on_finalize() -> Weight;
 }
 
 /// Weights for `pallet_intermediated_trade` measured with the runtime's database weights.
@@ -64,103 +64,99 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `IntermediatedTrade::NextRoundId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::ActiveRounds` (r:1 w:1)
 	/// Proof: `IntermediatedTrade::ActiveRounds` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
 	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::Rounds` (r:0 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:1)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn open_round() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3125`
+		//  Measured:  `376`
 		//  Estimated: `11402`
-		// Minimum execution time: 123_040_000 picoseconds.
-		Weight::from_parts(133_389_000, 11402)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 84_887_000 picoseconds.
+		Weight::from_parts(89_618_000, 11402)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::ActiveRounds` (r:1 w:1)
 	/// Proof: `IntermediatedTrade::ActiveRounds` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:2 w:2)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
 	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:2)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn join_round() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3356`
-		//  Estimated: `6480`
-		// Minimum execution time: 90_090_000 picoseconds.
-		Weight::from_parts(98_882_000, 6480)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		//  Measured:  `644`
+		//  Estimated: `4142`
+		// Minimum execution time: 54_716_000 picoseconds.
+		Weight::from_parts(57_976_000, 4142)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::ActiveRounds` (r:1 w:1)
 	/// Proof: `IntermediatedTrade::ActiveRounds` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:2 w:2)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
 	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:2)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn consent() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3168`
-		//  Estimated: `6480`
-		// Minimum execution time: 87_490_000 picoseconds.
-		Weight::from_parts(97_320_000, 6480)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		//  Measured:  `775`
+		//  Estimated: `4142`
+		// Minimum execution time: 56_371_000 picoseconds.
+		Weight::from_parts(60_007_000, 4142)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:2 w:2)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
-	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1350`
-		//  Estimated: `6480`
-		// Minimum execution time: 36_962_000 picoseconds.
-		Weight::from_parts(44_568_000, 6480)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		//  Measured:  `428`
+		//  Estimated: `4142`
+		// Minimum execution time: 11_746_000 picoseconds.
+		Weight::from_parts(12_739_000, 4142)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:4 w:4)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:4 w:4)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:2 w:2)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
 	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:2)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn reveal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4639`
+		//  Measured:  `1282`
 		//  Estimated: `11518`
-		// Minimum execution time: 187_583_000 picoseconds.
-		Weight::from_parts(204_876_000, 11518)
-			.saturating_add(T::DbWeight::get().reads(13_u64))
+		// Minimum execution time: 143_388_000 picoseconds.
+		Weight::from_parts(151_447_000, 11518)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:4 w:4)
@@ -169,49 +165,49 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::ActiveRounds` (r:4 w:4)
 	/// Proof: `IntermediatedTrade::ActiveRounds` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:1)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn reveal_deviation() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1498`
 		//  Estimated: `11518`
-		// Minimum execution time: 210_544_000 picoseconds.
-		Weight::from_parts(220_098_000, 11518)
-			.saturating_add(T::DbWeight::get().reads(15_u64))
+		// Minimum execution time: 209_075_000 picoseconds.
+		Weight::from_parts(218_540_000, 11518)
+			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:2 w:2)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
 	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:2)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn agree() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1446`
-		//  Estimated: `6480`
-		// Minimum execution time: 38_328_000 picoseconds.
-		Weight::from_parts(45_772_000, 6480)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		//  Measured:  `524`
+		//  Estimated: `4142`
+		// Minimum execution time: 17_860_000 picoseconds.
+		Weight::from_parts(19_247_000, 4142)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:2 w:2)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
 	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:2)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn dispute() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1622`
-		//  Estimated: `6480`
-		// Minimum execution time: 35_423_000 picoseconds.
-		Weight::from_parts(40_860_000, 6480)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		//  Measured:  `700`
+		//  Estimated: `4142`
+		// Minimum execution time: 15_159_000 picoseconds.
+		Weight::from_parts(16_722_000, 4142)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:4 w:4)
@@ -220,57 +216,59 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::ActiveRounds` (r:4 w:4)
 	/// Proof: `IntermediatedTrade::ActiveRounds` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:1)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn reveal_dispute() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1739`
 		//  Estimated: `11518`
-		// Minimum execution time: 194_396_000 picoseconds.
-		Weight::from_parts(203_957_000, 11518)
-			.saturating_add(T::DbWeight::get().reads(15_u64))
+		// Minimum execution time: 192_418_000 picoseconds.
+		Weight::from_parts(202_236_000, 11518)
+			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:2 w:2)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
 	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:2)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn offer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1592`
-		//  Estimated: `6480`
-		// Minimum execution time: 36_689_000 picoseconds.
-		Weight::from_parts(43_785_000, 6480)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		//  Measured:  `670`
+		//  Estimated: `4142`
+		// Minimum execution time: 15_711_000 picoseconds.
+		Weight::from_parts(17_114_000, 4142)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `IntermediatedTrade::Rounds` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:4 w:4)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:4 w:4)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::ActiveRounds` (r:4 w:4)
 	/// Proof: `IntermediatedTrade::ActiveRounds` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:0 w:1)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn accept() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1675`
 		//  Estimated: `11518`
-		// Minimum execution time: 261_082_000 picoseconds.
-		Weight::from_parts(273_681_000, 11518)
-			.saturating_add(T::DbWeight::get().reads(14_u64))
+		// Minimum execution time: 257_808_000 picoseconds.
+		Weight::from_parts(271_024_000, 11518)
+			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
-	/// Storage: `IntermediatedTrade::DeadlinesAt` (r:1 w:1)
-	/// Proof: `IntermediatedTrade::DeadlinesAt` (`max_values`: None, `max_size`: Some(270), added: 2745, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineCursor` (r:1 w:1)
+	/// Proof: `IntermediatedTrade::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
 	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:64 w:64)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `IntermediatedTrade::Rounds` (r:64 w:64)
-	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(673), added: 3148, mode: `MaxEncodedLen`)
+	/// Proof: `IntermediatedTrade::Rounds` (`max_values`: None, `max_size`: Some(677), added: 3152, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:256 w:256)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:256 w:256)
@@ -280,17 +278,37 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 64]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `162 + n * (1439 ±0)`
-		//  Estimated: `3735 + n * (10528 ±0)`
-		// Minimum execution time: 2_793_000 picoseconds.
-		Weight::from_parts(3_005_000, 3735)
-			// Standard Error: 190_469
-			.saturating_add(Weight::from_parts(240_044_040, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((13_u64).saturating_mul(n.into())))
+		//  Measured:  `181 + n * (1455 ±0)`
+		//  Estimated: `3704 + n * (10528 ±0)`
+		// Minimum execution time: 6_316_000 picoseconds.
+		Weight::from_parts(6_450_000, 3704)
+			// Standard Error: 293_135
+			.saturating_add(Weight::from_parts(245_412_784, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((13_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((14_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 10528).saturating_mul(n.into()))
+	}
+	/// Storage: `IntermediatedTrade::DeadlineCursor` (r:1 w:1)
+	/// Proof: `IntermediatedTrade::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:0)
+	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `IntermediatedTrade::DeadlineIndex` (r:64 w:0)
+	/// Proof: `IntermediatedTrade::DeadlineIndex` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// The range of component `e` is `[1, 64]`.
+	fn on_initialize_empty(e: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `38`
+		//  Estimated: `1489 + e * (2499 ±0)`
+		// Minimum execution time: 5_885_000 picoseconds.
+		Weight::from_parts(5_028_373, 1489)
+			// Standard Error: 300
+			.saturating_add(Weight::from_parts(2_212_108, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(Weight::from_parts(0, 2499).saturating_mul(e.into()))
 	}
 	/// Storage: `IntermediatedTrade::CongestedBlocks` (r:1 w:1)
 	/// Proof: `IntermediatedTrade::CongestedBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -298,90 +316,90 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `1489`
-		// Minimum execution time: 3_532_000 picoseconds.
-		Weight::from_parts(4_021_000, 1489)
+		// Minimum execution time: 3_152_000 picoseconds.
+		Weight::from_parts(3_667_000, 1489)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	fn on_initialize_empty(e: u32, ) -> Weight {
-		Weight::from_parts(3_000_000, 1500)
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 	}
 }
 
 /// The same weights with RocksDB's database weights, for tests and runtimes without their own.
 impl WeightInfo for () {
 	fn open_round() -> Weight {
-		Weight::from_parts(133_389_000, 11402)
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
+		Weight::from_parts(89_618_000, 11402)
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn join_round() -> Weight {
-		Weight::from_parts(98_882_000, 6480)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
+		Weight::from_parts(57_976_000, 4142)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn consent() -> Weight {
-		Weight::from_parts(97_320_000, 6480)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
+		Weight::from_parts(60_007_000, 4142)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn commit() -> Weight {
-		Weight::from_parts(44_568_000, 6480)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-	}
-	fn reveal() -> Weight {
-		Weight::from_parts(204_876_000, 11518)
-			.saturating_add(RocksDbWeight::get().reads(13_u64))
-			.saturating_add(RocksDbWeight::get().writes(11_u64))
-	}
-	fn reveal_deviation() -> Weight {
-		Weight::from_parts(220_098_000, 11518)
-			.saturating_add(RocksDbWeight::get().reads(15_u64))
-			.saturating_add(RocksDbWeight::get().writes(14_u64))
-	}
-	fn agree() -> Weight {
-		Weight::from_parts(45_772_000, 6480)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-	}
-	fn dispute() -> Weight {
-		Weight::from_parts(40_860_000, 6480)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-	}
-	fn reveal_dispute() -> Weight {
-		Weight::from_parts(203_957_000, 11518)
-			.saturating_add(RocksDbWeight::get().reads(15_u64))
-			.saturating_add(RocksDbWeight::get().writes(14_u64))
-	}
-	fn offer() -> Weight {
-		Weight::from_parts(43_785_000, 6480)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-	}
-	fn accept() -> Weight {
-		Weight::from_parts(273_681_000, 11518)
-			.saturating_add(RocksDbWeight::get().reads(14_u64))
-			.saturating_add(RocksDbWeight::get().writes(14_u64))
-	}
-	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(3_005_000, 3735)
-			.saturating_add(Weight::from_parts(240_044_040, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().reads((13_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
-			.saturating_add(RocksDbWeight::get().writes((13_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 10528).saturating_mul(n.into()))
-	}
-	fn on_finalize() -> Weight {
-		Weight::from_parts(4_021_000, 1489)
+		Weight::from_parts(12_739_000, 4142)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
+	fn reveal() -> Weight {
+		Weight::from_parts(151_447_000, 11518)
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
+			.saturating_add(RocksDbWeight::get().writes(11_u64))
+	}
+	fn reveal_deviation() -> Weight {
+		Weight::from_parts(218_540_000, 11518)
+			.saturating_add(RocksDbWeight::get().reads(14_u64))
+			.saturating_add(RocksDbWeight::get().writes(14_u64))
+	}
+	fn agree() -> Weight {
+		Weight::from_parts(19_247_000, 4142)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn dispute() -> Weight {
+		Weight::from_parts(16_722_000, 4142)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn reveal_dispute() -> Weight {
+		Weight::from_parts(202_236_000, 11518)
+			.saturating_add(RocksDbWeight::get().reads(14_u64))
+			.saturating_add(RocksDbWeight::get().writes(14_u64))
+	}
+	fn offer() -> Weight {
+		Weight::from_parts(17_114_000, 4142)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn accept() -> Weight {
+		Weight::from_parts(271_024_000, 11518)
+			.saturating_add(RocksDbWeight::get().reads(13_u64))
+			.saturating_add(RocksDbWeight::get().writes(14_u64))
+	}
+	fn on_initialize(n: u32, ) -> Weight {
+		Weight::from_parts(6_450_000, 3704)
+			.saturating_add(Weight::from_parts(245_412_784, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().reads((14_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(RocksDbWeight::get().writes((14_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 10528).saturating_mul(n.into()))
+	}
 	fn on_initialize_empty(e: u32, ) -> Weight {
-		Weight::from_parts(3_000_000, 1500)
+		Weight::from_parts(5_028_373, 1489)
+			.saturating_add(Weight::from_parts(2_212_108, 0).saturating_mul(e.into()))
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(Weight::from_parts(0, 2499).saturating_mul(e.into()))
+	}
+	fn on_finalize() -> Weight {
+		Weight::from_parts(3_667_000, 1489)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
