@@ -138,6 +138,26 @@ fn reveal_round(rm: Report, mm: Report) -> RoundId {
 	id
 }
 
+/// BDrm reveals the worked example's demand, as committed.
+fn reveal_rm(id: RoundId) {
+	assert_ok!(IntermediatedTrade::reveal(
+		RuntimeOrigin::signed(BD_RM),
+		id,
+		rm_report(int(0)),
+		SALT_RM
+	));
+}
+
+/// BDmm reveals the worked example's supply, as committed.
+fn reveal_mm(id: RoundId) {
+	assert_ok!(IntermediatedTrade::reveal(
+		RuntimeOrigin::signed(BD_MM),
+		id,
+		mm_report(int(0)),
+		SALT_MM
+	));
+}
+
 fn phase(id: RoundId) -> Option<Phase> {
 	Rounds::<Test>::get(id).map(|round| round.phase)
 }
@@ -165,18 +185,8 @@ fn drive_to(target: Option<Phase>) -> RoundId {
 			assert_ok!(IntermediatedTrade::consent(RuntimeOrigin::signed(MM), id, mm_attest(id)));
 		}),
 		(Phase::Revealing, &|| {
-			assert_ok!(IntermediatedTrade::reveal(
-				RuntimeOrigin::signed(BD_RM),
-				id,
-				rm_report(int(0)),
-				SALT_RM
-			));
-			assert_ok!(IntermediatedTrade::reveal(
-				RuntimeOrigin::signed(BD_MM),
-				id,
-				mm_report(int(0)),
-				SALT_MM
-			));
+			reveal_rm(id);
+			reveal_mm(id);
 		}),
 		(Phase::MmOffer, &|| {
 			assert_ok!(IntermediatedTrade::offer(
@@ -629,12 +639,7 @@ fn reveal_checks_step_party_and_repeats() {
 			Error::<Test>::UnknownRound
 		);
 		System::reset_events();
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			id,
-			rm_report(int(0)),
-			SALT_RM
-		));
+		reveal_rm(id);
 		// The first reveal gives both dealers a fresh window (see
 		// `a_last_block_reveal_after_an_agreement_gives_both_dealers_a_fresh_window`).
 		assert_eq!(
@@ -753,12 +758,7 @@ fn a_commitment_from_another_round_or_without_the_domain_does_not_open() {
 			second,
 			mm_attest(second)
 		));
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			second,
-			rm_report(int(0)),
-			SALT_RM
-		));
+		reveal_rm(second);
 		assert!(events().contains(&Event::RoundAborted {
 			round: second,
 			phase: Phase::Revealing,
@@ -814,12 +814,7 @@ fn an_invalid_committed_report_is_a_deviation() {
 			hurdle: int(0),
 		};
 		let id = bound_round(rm_report(int(0)), flat);
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			id,
-			rm_report(int(0)),
-			SALT_RM
-		));
+		reveal_rm(id);
 		assert_ok!(IntermediatedTrade::reveal(RuntimeOrigin::signed(BD_MM), id, flat, SALT_MM));
 		assert!(events().contains(&Event::RoundAborted {
 			round: id,
@@ -869,18 +864,8 @@ fn deposits_scale_with_the_stake() {
 		for who in [BD_RM, BD_MM, RM, MM] {
 			assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &who), CAP_DEPOSIT);
 		}
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			id,
-			rm_report(int(0)),
-			SALT_RM
-		));
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_MM),
-			id,
-			mm_report(int(0)),
-			SALT_MM
-		));
+		reveal_rm(id);
+		reveal_mm(id);
 		for who in [BD_RM, BD_MM, RM, MM] {
 			assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &who), TERMS_DEPOSIT);
 		}
@@ -1095,12 +1080,7 @@ fn every_missed_deadline_ends_the_round_and_forfeits_to_the_other_side() {
 				},
 				// BDmm reveals; BDrm does not.
 				Phase::Revealing => {
-					assert_ok!(IntermediatedTrade::reveal(
-						RuntimeOrigin::signed(BD_MM),
-						id,
-						mm_report(int(0)),
-						SALT_MM
-					));
+					reveal_mm(id);
 				},
 				_ => {},
 			}
@@ -1545,12 +1525,7 @@ fn agree_checks_the_party_the_terms_and_the_path() {
 			Error::<Test>::AlreadyBound
 		);
 		// Once a report is public the selection is public too.
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_MM),
-			id,
-			mm_report(int(0)),
-			SALT_MM
-		));
+		reveal_mm(id);
 		assert_noop!(
 			IntermediatedTrade::agree(RuntimeOrigin::signed(BD_MM), id, t),
 			Error::<Test>::SelectionIsPublic
@@ -1566,18 +1541,8 @@ fn differing_agreements_force_the_reveals_and_the_false_one_forfeits() {
 		agree_both(id, example_terms(), inflated_terms());
 		assert!(events().contains(&Event::AgreementsDiffer { round: id }));
 		assert_eq!(phase(id), Some(Phase::Revealing));
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			id,
-			rm_report(int(0)),
-			SALT_RM
-		));
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_MM),
-			id,
-			mm_report(int(0)),
-			SALT_MM
-		));
+		reveal_rm(id);
+		reveal_mm(id);
 		assert!(events().contains(&Event::RoundAborted {
 			round: id,
 			phase: Phase::Revealing,
@@ -1589,12 +1554,7 @@ fn differing_agreements_force_the_reveals_and_the_false_one_forfeits() {
 		// After differing agreements, the dealer that does not reveal deviates.
 		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
 		agree_both(id, example_terms(), inflated_terms());
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			id,
-			rm_report(int(0)),
-			SALT_RM
-		));
+		reveal_rm(id);
 		run_to_block(1 + REVEAL_WINDOW + 1);
 		assert_forfeited(&[BD_MM], CAP_DEPOSIT);
 	});
@@ -1608,24 +1568,14 @@ fn a_last_block_reveal_after_an_agreement_gives_both_dealers_a_fresh_window() {
 		assert_ok!(IntermediatedTrade::agree(RuntimeOrigin::signed(BD_RM), id, example_terms()));
 		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
 		run_to_block(deadline);
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_MM),
-			id,
-			mm_report(int(0)),
-			SALT_MM
-		));
+		reveal_mm(id);
 		// Without a fresh window BDrm would have had no block left to reveal in and would
 		// have forfeited its deposit to BDmm.
 		let fresh = Rounds::<Test>::get(id).unwrap().deadline;
 		assert_eq!(fresh, deadline + REVEAL_WINDOW);
 		assert!(events().contains(&Event::RevealsOpened { round: id, deadline: fresh }));
 		run_to_block(deadline + 2);
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			id,
-			rm_report(int(0)),
-			SALT_RM
-		));
+		reveal_rm(id);
 		assert_eq!(phase(id), Some(Phase::MmOffer));
 	});
 	build_and_execute(|| {
@@ -1634,23 +1584,13 @@ fn a_last_block_reveal_after_an_agreement_gives_both_dealers_a_fresh_window() {
 		let id = bound_round(rm_report(int(0)), mm_report(int(0)));
 		let deadline = Rounds::<Test>::get(id).unwrap().deadline;
 		run_to_block(deadline);
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			id,
-			rm_report(int(0)),
-			SALT_RM
-		));
+		reveal_rm(id);
 		assert_noop!(
 			IntermediatedTrade::agree(RuntimeOrigin::signed(BD_MM), id, example_terms()),
 			Error::<Test>::SelectionIsPublic
 		);
 		run_to_block(deadline + 1);
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_MM),
-			id,
-			mm_report(int(0)),
-			SALT_MM
-		));
+		reveal_mm(id);
 		assert_eq!(phase(id), Some(Phase::MmOffer));
 	});
 	build_and_execute(|| {
@@ -1741,18 +1681,8 @@ fn a_client_dispute_catches_colluding_dealers() {
 			events(),
 			vec![Event::Disputed { round: id, client: RM, deadline: 1 + REVEAL_WINDOW }]
 		);
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			id,
-			rm_report(int(0)),
-			SALT_RM
-		));
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_MM),
-			id,
-			mm_report(int(0)),
-			SALT_MM
-		));
+		reveal_rm(id);
+		reveal_mm(id);
 		assert!(events().contains(&Event::RoundAborted {
 			round: id,
 			phase: Phase::Disputed,
@@ -1785,18 +1715,8 @@ fn a_frivolous_dispute_costs_the_client_its_deposit() {
 			t.mm_rate
 		));
 		assert_ok!(IntermediatedTrade::dispute(RuntimeOrigin::signed(MM), id));
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_RM),
-			id,
-			rm_report(int(0)),
-			SALT_RM
-		));
-		assert_ok!(IntermediatedTrade::reveal(
-			RuntimeOrigin::signed(BD_MM),
-			id,
-			mm_report(int(0)),
-			SALT_MM
-		));
+		reveal_rm(id);
+		reveal_mm(id);
 		assert!(events().contains(&Event::RoundAborted {
 			round: id,
 			phase: Phase::Disputed,
