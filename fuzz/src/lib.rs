@@ -46,11 +46,13 @@ use equilibrium_runtime::{
 };
 use frame_support::traits::{TryState, TryStateSelect, UnfilteredDispatchable};
 use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
-use sp_core::H256;
+use sp_core::{sr25519, Pair as _, H256};
+use sp_io::TestExternalities;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{
 	generic::Era, traits::Header as _, BuildStorage, Digest, DigestItem, MultiAddress, Storage,
 };
+use sp_state_machine::InMemoryBackend;
 use std::sync::OnceLock;
 
 /// The accounts that sign: the development accounts, endowed at genesis.
@@ -113,15 +115,31 @@ fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 	}
 }
 
+/// The genesis state as a storage backend (its trie built once per thread; each input starts
+/// from a copy).
+fn genesis_backend() -> InMemoryBackend<sp_core::Blake2Hasher> {
+	thread_local! {
+		static BACKEND: InMemoryBackend<sp_core::Blake2Hasher> =
+			TestExternalities::new(genesis().clone()).as_backend();
+	}
+	BACKEND.with(Clone::clone)
+}
+
 /// Runs one input from the genesis state; panics if an invariant breaks (or the runtime
 /// panics).
 pub fn run(input: &[u8]) -> Outcome {
-	let mut ext = sp_io::TestExternalities::new(genesis().clone());
-	ext.execute_with(|| Chain::new().run(input))
+	let mut ext = TestExternalities::new_empty();
+	ext.backend = genesis_backend();
+	Chain::new(ext).run(input)
 }
 
 /// The chain as the fuzzer drives it.
+///
+/// Like a node, it commits each finished block's changes to its state, so the work of a block
+/// (its storage root above all) does not grow with the blocks before it.
 struct Chain {
+	/// The chain's state: committed blocks, plus the open block's changes.
+	ext: TestExternalities,
 	/// The block open for extrinsics.
 	number: u32,
 	/// The hash of the last finalized block.
@@ -132,10 +150,15 @@ struct Chain {
 }
 
 impl Chain {
-	fn new() -> Self {
-		let issuance = pallet_balances::TotalIssuance::<Runtime>::get();
-		let mut chain =
-			Chain { number: 0, parent_hash: H256::zero(), issuance, outcome: Outcome::default() };
+	fn new(mut ext: TestExternalities) -> Self {
+		let issuance = ext.execute_with(pallet_balances::TotalIssuance::<Runtime>::get);
+		let mut chain = Chain {
+			ext,
+			number: 0,
+			parent_hash: H256::zero(),
+			issuance,
+			outcome: Outcome::default(),
+		};
 		chain.start_block();
 		chain
 	}
@@ -162,32 +185,37 @@ impl Chain {
 
 	fn start_block(&mut self) {
 		self.number = self.number.saturating_add(1);
-		let slot = Slot::from(u64::from(self.number));
-		let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
-		let header = Header::new(
-			self.number,
-			Default::default(),
-			Default::default(),
-			self.parent_hash,
-			digest,
-		);
-		Executive::initialize_block(&header);
-		let now = u64::from(self.number).saturating_mul(SLOT_DURATION);
-		let inherent =
-			UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
-				now,
-			}));
-		Executive::apply_extrinsic(inherent)
-			.expect("the timestamp inherent is valid")
-			.expect("the timestamp inherent succeeds");
-		Executive::inherents_applied();
+		let number = self.number;
+		let parent_hash = self.parent_hash;
+		self.ext.execute_with(|| {
+			let slot = Slot::from(u64::from(number));
+			let digest =
+				Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
+			let header =
+				Header::new(number, Default::default(), Default::default(), parent_hash, digest);
+			Executive::initialize_block(&header);
+			let now = u64::from(number).saturating_mul(SLOT_DURATION);
+			let inherent =
+				UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
+					now,
+				}));
+			Executive::apply_extrinsic(inherent)
+				.expect("the timestamp inherent is valid")
+				.expect("the timestamp inherent succeeds");
+			Executive::inherents_applied();
+		});
 	}
 
 	fn end_block(&mut self) {
-		let header = Executive::finalize_block();
+		let (number, issuance) = (self.number, self.issuance);
+		let (header, issuance) = self.ext.execute_with(|| {
+			let header = Executive::finalize_block();
+			(header, check_invariants(number, issuance))
+		});
+		self.ext.commit_all().expect("a finished block's changes commit");
 		self.parent_hash = header.hash();
+		self.issuance = issuance;
 		self.outcome.blocks = self.outcome.blocks.saturating_add(1);
-		self.issuance = check_invariants(self.number, self.issuance);
 	}
 
 	fn apply(&mut self, origin: u8, call: RuntimeCall) {
@@ -196,7 +224,7 @@ impl Chain {
 			self.outcome.skipped = self.outcome.skipped.saturating_add(1);
 			return;
 		}
-		let dispatched = match origin {
+		let dispatched = self.ext.execute_with(|| match origin {
 			ROOT | MARKET_ADMIN => {
 				let origin = if origin == ROOT {
 					RuntimeOrigin::root()
@@ -213,7 +241,7 @@ impl Chain {
 				// Not includable: a block author would leave it out.
 				Err(_) => None,
 			},
-		};
+		});
 		match dispatched {
 			Some(true) => self.outcome.succeeded = self.outcome.succeeded.saturating_add(1),
 			Some(false) => self.outcome.failed = self.outcome.failed.saturating_add(1),
@@ -257,8 +285,19 @@ pub fn signed(who: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 	);
 	let payload =
 		SignedPayload::new(call.clone(), extension.clone()).expect("the implicit data exists");
-	let signature = payload.using_encoded(|bytes| who.sign(bytes));
+	let signature = payload.using_encoded(|bytes| key_pair(who).sign(bytes));
 	UncheckedExtrinsic::new_signed(call, MultiAddress::Id(account), signature.into(), extension)
+}
+
+/// `who`'s key pair, derived once: deriving it from the development phrase (PBKDF2, 2 048
+/// rounds of SHA-512) took a quarter of the harness's time when done for every signature.
+fn key_pair(who: Sr25519Keyring) -> sr25519::Pair {
+	static PAIRS: OnceLock<[(Sr25519Keyring, sr25519::Pair); ACCOUNTS.len()]> = OnceLock::new();
+	let pairs = PAIRS.get_or_init(|| ACCOUNTS.map(|account| (account, account.pair())));
+	pairs
+		.iter()
+		.find(|(account, _)| *account == who)
+		.map_or_else(|| who.pair(), |(_, pair)| pair.clone())
 }
 
 /// Checks every invariant after block `number`; `issuance` is the total issuance after the
