@@ -33,7 +33,8 @@ pub fn development_chain_spec() -> Result<ChainSpec, String> {
 		.build())
 }
 
-/// `local`: a two-validator local testnet (Alice and Bob).
+/// `local`: a four-validator local testnet (Alice, Bob, Charlie and Dave), see
+/// `scripts/network`.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm_binary()?, None)
 		.with_name("Contract Equilibrium Local Testnet")

@@ -3,8 +3,9 @@
 //! - `development`: Alice alone authors blocks; Alice is the sudo key; referenda take a few
 //!   blocks; a demo market ("compute", market 0) where Alice … Eve already bid, so the price moves
 //!   from the first block.
-//! - `local_testnet`: Alice and Bob author blocks; no sudo key (only referenda change anything);
-//!   referenda take days, as on a live network; no market until a referendum creates one.
+//! - `local_testnet`: Alice, Bob, Charlie and Dave author blocks (`scripts/network`); no sudo key
+//!   (only referenda change anything); referenda take days, as on a live network; the demo
+//!   market is open with no orders.
 //!
 //! Both endow the well-known development accounts and the treasury.
 
@@ -138,19 +139,29 @@ pub fn development_config_genesis() -> Value {
 	)
 }
 
-/// The `local_testnet` preset: Alice and Bob author and finalize blocks; there is no sudo key
-/// and referenda take days, as on a live network.
+/// The validators of the `local_testnet` preset. GRANDPA finalizes with more than two thirds of
+/// them, so four validators keep finalizing with one of them down (three would not).
+pub const LOCAL_TESTNET_VALIDATORS: [(Sr25519Keyring, Ed25519Keyring); 4] = [
+	(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+	(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+	(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+	(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+];
+
+/// The `local_testnet` preset: Alice, Bob, Charlie and Dave author and finalize blocks; there is
+/// no sudo key and referenda take days, as on a live network. The demo market is open (with no
+/// orders), so bids can be sent from the first block.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
-		vec![
-			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-		],
+		LOCAL_TESTNET_VALIDATORS
+			.iter()
+			.map(|(aura, grandpa)| authority_keys(*aura, *grandpa))
+			.collect(),
 		endowed_development_accounts(),
 		ChainSetup {
 			sudo: None,
 			track_timings: TrackTimings::Production,
-			markets: Vec::new(),
+			markets: vec![demo_market()],
 			demands: Vec::new(),
 		},
 	)

@@ -385,7 +385,13 @@ fn local_testnet_has_no_sudo_and_realistic_tracks() {
 			),
 			pallet_sudo::Error::<Runtime>::RequireSudo
 		);
-		assert_eq!(pallet_contract_equilibrium::NextMarketId::<Runtime>::get(), 0);
+		// The demo market is open, with no orders: load tests bid from the first block.
+		assert_eq!(pallet_contract_equilibrium::NextMarketId::<Runtime>::get(), 1);
+		assert!(pallet_contract_equilibrium::Markets::<Runtime>::contains_key(0));
+		assert_eq!(pallet_contract_equilibrium::Bids::<Runtime>::iter_prefix(0).count(), 0);
+		// Four validators: GRANDPA keeps finalizing with one of them down.
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 4);
+		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 4);
 		let market_admin = TracksInfo::info(MARKET_ADMIN_TRACK).unwrap();
 		assert_eq!(market_admin.decision_period, 7 * DAYS);
 		let root = TracksInfo::info(ROOT_TRACK).unwrap();
