@@ -263,6 +263,9 @@ pub fn new_full<
 	if !role.is_authority() {
 		return Ok(task_manager);
 	}
+	if matches!(sealing, Sealing::Aura) {
+		warn_without_authority_keys(&client, &keystore_container.keystore());
+	}
 
 	let proposer_factory = sc_basic_authorship::ProposerFactory::new(
 		task_manager.spawn_handle(),
@@ -455,5 +458,43 @@ fn slot_timestamp_providers(
 		futures::future::ready(
 			SlotTimestampProvider::new_aura(client.clone()).map_err(|error| error.into()),
 		)
+	}
+}
+
+/// Says, in words an operator can act on, when this validator's keystore holds none of the current
+/// Aura or GRANDPA authorities' keys: such a node runs and follows the chain, but never authors a
+/// block or votes, and nothing else would tell.
+fn warn_without_authority_keys(client: &FullClient, keystore: &sp_keystore::KeystorePtr) {
+	use sp_api::ProvideRuntimeApi;
+	use sp_blockchain::HeaderBackend;
+	use sp_consensus_aura::AuraApi;
+	use sp_consensus_grandpa::GrandpaApi;
+	use sp_core::crypto::{key_types, ByteArray};
+
+	let best = client.info().best_hash;
+	let api = client.runtime_api();
+	if let Ok(authorities) = api.authorities(best) {
+		let keys: Vec<_> =
+			authorities.iter().map(|key| (key.to_raw_vec(), key_types::AURA)).collect();
+		if !keys.iter().any(|key| keystore.has_keys(core::slice::from_ref(key))) {
+			log::error!(
+				"This node runs as a validator, but its keystore holds none of the {} current Aura \
+				 authority keys: it will not author blocks. Insert the validator's key (`key insert \
+				 --key-type aura`, or the author_insertKey RPC) or run it without --validator.",
+				authorities.len()
+			);
+		}
+	}
+	if let Ok(authorities) = api.grandpa_authorities(best) {
+		let keys: Vec<_> =
+			authorities.iter().map(|(key, _)| (key.to_raw_vec(), key_types::GRANDPA)).collect();
+		if !keys.iter().any(|key| keystore.has_keys(core::slice::from_ref(key))) {
+			log::error!(
+				"This node runs as a validator, but its keystore holds none of the {} current \
+				 GRANDPA authority keys: it will not vote for finality. Insert the validator's key \
+				 (`key insert --key-type gran --scheme ed25519`, or the author_insertKey RPC).",
+				authorities.len()
+			);
+		}
 	}
 }

@@ -1,18 +1,21 @@
 // scripts/chaos: fault scenarios against the four-validator network (see that script's header).
 // Prints one table per scenario and exits non-zero if any check fails.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from './lib/node.mjs';
-import { Network, equivocations, hashAt, sleep } from './lib/network.mjs';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { POOL_ARGS, loadAccounts, loadChainSpec, presign } from './lib/load.mjs';
+import { Network, Validator, equivocations, hashAt, rpc, sleep } from './lib/network.mjs';
 
 const { values: options } = parseArgs({
   options: {
     node: { type: 'string' },
     kills: { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'kill-one,kill-two' },
+    scenarios: { type: 'string', default: 'kill-one,kill-two,faults' },
     short: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
@@ -159,6 +162,180 @@ async function killTwo(network) {
   table('SIGKILL two validators of four', ['step', 'who', 'finalized', 'finality', 'best blocks'], rows);
 }
 
+/** The first line of a node's log since `offset` that says what went wrong, or null. */
+function firstError(validator, offset) {
+  const line = validator.log().slice(offset).split('\n')
+    .find((l) => /error|panicked|No space|corrupt|Essential task|Failed|will not/i.test(l) && !/API-WS/.test(l));
+  return line ? line.replace(/^\S+ \S+\s+/, '').slice(0, 110) : null;
+}
+
+/** Whether `validator` authored a block since `offset` in its log. */
+const authoredSince = (validator, offset) => /Pre-sealed block for proposal|Prepared block for proposing/.test(validator.log().slice(offset));
+
+/**
+ * One faulty start of `victim` (`args` replace its normal arguments; `prepare` runs while it is
+ * down). Watches it for `watchMs`: the other three must finalize two more blocks, and nothing
+ * finalized may change. Then `repair` runs and `victim` restarts normally and must catch up.
+ * Returns a table row.
+ */
+async function fault(network, victim, name, { args, prepare = () => {}, repair = () => {}, watchMs = 30_000 }) {
+  const others = network.validators.filter((v) => v !== victim);
+  await recordFinalized(network.validators);
+  await victim.stop();
+  await prepare();
+  const offset = victim.log().length;
+  const before = Math.max(...(await Promise.all(others.map((v) => v.status()))).map((s) => s?.finalized ?? 0));
+  victim.start(args);
+  await sleep(watchMs);
+  const after = await Promise.all(others.map((v) => v.status()));
+  const advanced = after.every((s) => s && s.finalized >= before + 2);
+  check(advanced, `${name}: the other three did not keep finalizing (#${before} → ${after.map((s) => s?.finalized)})`);
+  const own = await victim.status();
+  const behaviour = !victim.running
+    ? `exited (${victim.exited.signal ?? `code ${victim.exited.code}`})`
+    : `running, finalized #${own?.finalized ?? '?'}${authoredSince(victim, offset) ? ', authoring' : ', not authoring'}`;
+  const error = firstError(victim, offset) ?? '(no error logged)';
+  await victim.stop();
+  await repair();
+  await recordFinalized(others);
+  const target = Math.max(...(await Promise.all(others.map((v) => v.status()))).map((s) => s?.finalized ?? 0));
+  victim.start();
+  const caughtUp = await until([victim], ([s]) => s.finalized >= target && s.peers >= 1, 180_000);
+  check(caughtUp !== null, `${name}: ${victim.name} did not catch up after the repair`);
+  return [name, victim.name, behaviour, error, advanced ? 'yes' : 'NO', caughtUp === null ? 'NO' : `${seconds(caughtUp)} s`];
+}
+
+/** The database directory of a validator (ParityDb). */
+const databaseOf = (validator) => {
+  const chains = join(validator.basePath, 'chains');
+  const [chain] = readdirSync(chains);
+  return join(chains, chain, 'paritydb');
+};
+
+async function faults(network) {
+  const rows = [];
+  const victim = network.validators.at(-1);
+  const normal = victim.arguments();
+  // Another validator's name flag: the keys of a development account that is no authority.
+  rows.push(await fault(network, victim, 'wrong key (--eve)', { args: normal.map((a) => (a === `--${victim.name}` ? '--eve' : a)) }));
+  rows.push(await fault(network, victim, 'no key (--validator)', { args: normal.map((a) => (a === `--${victim.name}` ? '--validator' : a)) }));
+  // Corrupt the database: overwrite 64 KiB in the middle of every data file (not the lock or the
+  // metadata, whose damage only shows as a parse error).
+  rows.push(await fault(network, victim, 'corrupted database', {
+    prepare: () => {
+      const db = join(databaseOf(victim), 'full');
+      for (const file of readdirSync(db).filter((f) => f !== 'lock' && f !== 'metadata')) {
+        const size = statSync(join(db, file)).size;
+        if (size === 0) continue;
+        const fd = openSync(join(db, file), 'r+');
+        const garbage = Buffer.alloc(Math.min(65_536, size), 0xa5);
+        writeSync(fd, garbage, 0, garbage.length, Math.floor(size / 2) - Math.floor(garbage.length / 2));
+        closeSync(fd);
+      }
+    },
+    // The operator's remedy: drop the database and sync again from the others.
+    repair: () => rmSync(databaseOf(victim), { recursive: true, force: true }),
+  }));
+  // A full disk: the base path copied onto a small tmpfs that is then filled up.
+  const mount = join(network.dir, 'full-disk');
+  let mounted = false;
+  try {
+    mkdirSync(mount, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', mount], { stdio: 'ignore' });
+    mounted = true;
+  } catch {
+    rows.push(['full disk', victim.name, 'skipped: mounting a tmpfs needs root', '', '', '']);
+  }
+  if (mounted) {
+    const basePath = join(mount, victim.name);
+    rows.push(await fault(network, victim, 'full disk (tmpfs)', {
+      args: normal.map((a) => (a === victim.basePath ? basePath : a)),
+      prepare: () => {
+        cpSync(victim.basePath, basePath, { recursive: true });
+        // Fill the rest: dd stops at "No space left on device".
+        try {
+          execFileSync('dd', ['if=/dev/zero', `of=${join(mount, 'filler')}`, 'bs=64k'], { stdio: 'ignore' });
+        } catch { /* full */ }
+      },
+      repair: () => {
+        execFileSync('umount', [mount]);
+        mounted = false;
+      },
+    }));
+    if (mounted) execFileSync('umount', [mount]);
+  }
+  table('Faults on one validator of four (the other three must keep finalizing)',
+    ['fault', 'node', 'behaviour', 'first error in its log', 'others finalize', 'catch-up after repair'], rows);
+}
+
+/**
+ * The single development node under transfer load, SIGKILLed `rounds` times at a random moment
+ * and restarted on its database each time.
+ */
+async function devKill(rounds) {
+  const devDir = join(dir, 'dev');
+  mkdirSync(devDir, { recursive: true });
+  const pairs = await loadAccounts(200);
+  const spec = loadChainSpec(options.node, 'dev', pairs, devDir);
+  const [rpcPort, p2pPort] = await (async () => {
+    const ports = [];
+    while (ports.length < 2) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
+    return ports;
+  })();
+  const node = new Validator({ name: 'dev', binary: options.node, chainSpec: spec, dir: devDir, p2pPort, rpcPort, bootnodes: [] });
+  node.prepareKey();
+  const args = ['--chain', spec, '--alice', '--validator', '--force-authoring', '--base-path', node.basePath,
+    '--node-key-file', node.nodeKeyFile, '--rpc-port', String(rpcPort), '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
+    '--no-mdns', '--no-prometheus', '--no-telemetry', ...POOL_ARGS];
+  devNode = node;
+  const rows = [];
+  let totalLost = 0;
+  for (let round = 1; round <= rounds; round += 1) {
+    node.start(args);
+    const up = await until([node], ([s]) => s.best >= 1, 120_000);
+    if (!check(up !== null, `dev-kill round ${round}: the node did not come back:\n${node.tail(10)}`)) break;
+    // Load: 200 accounts, 10 transfers each, signed from their current nonces.
+    const provider = new WsProvider(node.wsUrl, false);
+    await provider.connect();
+    const api = await ApiPromise.create({ provider, noInitWarn: true });
+    const signed = await presign(api, pairs, 10, (i) => ({ tx: api.tx.balances.transferKeepAlive(pairs[(i + 1) % pairs.length].address, 1n), kind: 'transfer' }));
+    await Promise.all(signed.map(({ hex }) => rpc(node.url, 'author_submitExtrinsic', [hex]).catch(() => null)));
+    await api.disconnect();
+    await sleep(3_000 + Math.floor(random() * 9_000));
+    const before = await node.status();
+    const tail = [];
+    for (let n = Math.max(1, before.finalized - 2); n <= before.best; n += 1) tail.push([n, await hashAt(node.url, n)]);
+    const loadInTail = (await rpc(node.url, 'chain_getBlock', [tail.at(-1)[1]])).block.extrinsics.length - 1;
+    await node.kill();
+    node.start(args);
+    const back = await until([node], () => true, 120_000);
+    check(back !== null, `dev-kill round ${round}: the node did not restart on its database:\n${node.tail(10)}`);
+    const after = await node.status();
+    // The highest block of the old tail the restarted node still has, with the same hash.
+    let kept = 0;
+    for (const [n, hash] of tail) {
+      if ((await hashAt(node.url, n).catch(() => null)) === hash) kept = n;
+    }
+    const finalizedKept = (await hashAt(node.url, before.finalized).catch(() => null)) === before.finalizedHash && after.finalized >= before.finalized;
+    check(finalizedKept, `dev-kill round ${round}: finalized #${before.finalized} lost or changed`);
+    const lost = before.best - kept;
+    totalLost += lost;
+    // It goes on producing blocks.
+    const moving = await until([node], ([s]) => s.best > Math.max(before.best, after.best), 60_000);
+    check(moving !== null, `dev-kill round ${round}: no new block after the restart`);
+    rows.push([round, `#${before.best}/#${before.finalized}`, loadInTail, `#${after.best}/#${after.finalized}`, lost, finalizedKept ? 'kept' : 'LOST', moving === null ? 'NO' : `${seconds(moving)} s`]);
+    await node.stop();
+  }
+  devNode = null;
+  table(`SIGKILL the development node under load, ${rounds} times`,
+    ['round', 'best/fin at kill', 'load in best', 'best/fin after restart', 'blocks lost', 'finalized', 'next block'], rows);
+  console.log(`unfinalized blocks lost in all: ${totalLost}`);
+}
+
+let devNode = null;
 const dir = mkdtempSync(join(tmpdir(), 'equilibrium-chaos-'));
 // Eight distinct free ports (the OS picks them; a port is held only while it is probed).
 const ports = [];
@@ -170,16 +347,20 @@ const network = new Network({ binary: options.node, dir, rpcPorts: ports.slice(0
 let exitCode = 0;
 const started = Date.now();
 try {
-  network.start();
-  await network.waitFor({ beyond: 1, timeoutMs: 180_000 });
-  console.log(`network up in ${seconds(Date.now() - started)} s: ${network.validators.map((v) => `${v.name} ${v.wsUrl}`).join(', ')}`);
   const scenarios = options.short ? ['kill-one'] : options.scenarios.split(',');
+  if (scenarios.some((scenario) => scenario !== 'dev-kill')) {
+    network.start();
+    await network.waitFor({ beyond: 1, timeoutMs: 180_000 });
+    console.log(`network up in ${seconds(Date.now() - started)} s: ${network.validators.map((v) => `${v.name} ${v.wsUrl}`).join(', ')}`);
+  }
   for (const scenario of scenarios) {
     if (scenario === 'kill-one') await killOne(network, options.short ? 1 : Number(options.kills));
     else if (scenario === 'kill-two') await killTwo(network);
+    else if (scenario === 'faults') await faults(network);
+    else if (scenario === 'dev-kill') await devKill(Number(options.kills));
     else throw new Error(`unknown scenario ${scenario}`);
   }
-  const { checked, different } = await checkFinalizedKept(network);
+  const { checked, different } = network.validators.some((v) => v.running) ? await checkFinalizedKept(network) : { checked: 0, different: 0 };
   console.log(`\nfinalized heads reported during the run: ${checked} checked on every validator, ${different} different`);
   const equivocating = network.validators.flatMap((v) => equivocations(v.log()).map((line) => `${v.name}: ${line}`));
   check(equivocating.length === 0, `equivocations in the logs:\n${equivocating.join('\n')}`);
@@ -188,10 +369,13 @@ try {
   failures.push(error.message);
 } finally {
   await network.stop();
+  if (devNode) await devNode.stop();
 }
 if (failures.length > 0) {
   console.error(`\n${failures.length} check(s) failed:\n- ${failures.join('\n- ')}`);
-  for (const validator of network.validators) console.error(`--- ${validator.name} (${validator.logFile}):\n${validator.tail(15)}`);
+  for (const validator of network.validators) {
+    if (validator.starts > 0) console.error(`--- ${validator.name} (${validator.logFile}):\n${validator.tail(15)}`);
+  }
   exitCode = 1;
   console.error(`logs kept in ${dir}`);
 } else {

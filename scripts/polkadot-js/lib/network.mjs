@@ -61,8 +61,8 @@ export async function hashAt(url, height) {
  * same base path.
  */
 export class Validator {
-  constructor({ name, binary, chainSpec, dir, p2pPort, rpcPort, bootnodes }) {
-    Object.assign(this, { name, binary, chainSpec, dir, p2pPort, rpcPort, bootnodes });
+  constructor({ name, binary, chainSpec, dir, p2pPort, rpcPort, bootnodes, extraArgs = [] }) {
+    Object.assign(this, { name, binary, chainSpec, dir, p2pPort, rpcPort, bootnodes, extraArgs });
     this.basePath = join(dir, name);
     this.logFile = join(dir, `${name}.log`);
     this.url = `http://127.0.0.1:${rpcPort}`;
@@ -108,6 +108,7 @@ export class Validator {
       '--rpc-cors', 'all',
       '--no-mdns', '--no-prometheus', '--no-telemetry', '--allow-private-ip',
       ...this.bootnodes.flatMap((address) => ['--bootnodes', address]),
+      ...this.extraArgs,
     ];
   }
 
@@ -180,15 +181,16 @@ export class Validator {
 }
 
 /**
- * The four-validator network in `dir`: writes the raw `local` chain spec (once) and the node
+ * The four-validator network in `dir`: writes the raw `local` chain spec (once, unless
+ * `chainSpec` names one) and the node
  * keys, and knows each validator's ports: p2p `p2pPorts[i]` and RPC `rpcPorts[i]`, or
  * `p2pBase + i` and `rpcBase + i`.
  */
 export class Network {
-  constructor({ binary, dir, p2pBase, rpcBase, p2pPorts, rpcPorts, names = VALIDATORS }) {
+  constructor({ binary, dir, p2pBase, rpcBase, p2pPorts, rpcPorts, chainSpec, extraArgs = [], names = VALIDATORS }) {
     mkdirSync(dir, { recursive: true });
     this.dir = dir;
-    this.chainSpec = join(dir, 'local-raw.json');
+    this.chainSpec = chainSpec ?? join(dir, 'local-raw.json');
     if (!existsSync(this.chainSpec)) {
       const spec = execFileSync(binary, ['build-spec', '--chain', 'local', '--raw', '--disable-default-bootnode'], {
         encoding: 'utf8',
@@ -205,6 +207,7 @@ export class Network {
       p2pPort: p2pPorts ? p2pPorts[i] : p2pBase + i,
       rpcPort: rpcPorts ? rpcPorts[i] : rpcBase + i,
       bootnodes: [],
+      extraArgs,
     }));
     for (const validator of this.validators) validator.prepareKey();
     for (const validator of this.validators) {
