@@ -16,7 +16,7 @@ const { values: options } = parseArgs({
     targets: { type: 'string', default: 'dev,network' },
     modes: { type: 'string', default: 'transfer,demand,mixed' },
     accounts: { type: 'string', default: '1000' },
-    'per-account': { type: 'string', default: '20' },
+    'per-account': { type: 'string', default: '60' },
     blocks: { type: 'string', default: '20' },
     'in-flight': { type: 'string', default: '20000' },
     verbose: { type: 'boolean', default: false },
@@ -134,7 +134,10 @@ for (const target of options.targets.split(',')) {
     console.log(`${mode}: ${signed.length} extrinsics signed in ${signSeconds.toFixed(1)} s; weight-derived limit ${limit.byWeight} per block (${limit.perExtrinsicUs.toFixed(1)} µs each), length limit ${limit.byLength}`);
     const result = await runLoad({ api, provider, signed, inFlight: IN_FLIGHT, blocks: BLOCKS, say });
     const dropped = result.rejected.length + result.notIncluded + (result.included - result.finalized);
-    if (dropped > 0) failures.push(`${target} ${mode}: ${dropped} valid extrinsics dropped (${result.rejected.slice(0, 3).map((r) => r.reason).join('; ')})`);
+    if (dropped > 0) {
+      failures.push(`${target} ${mode}: ${result.rejected.length} valid extrinsics refused (${result.rejected.slice(0, 3).map((r) => r.reason).join('; ')}), `
+        + `${result.notIncluded} not included and ${result.included - result.finalized} not finalized when the chain stopped moving for 60 s`);
+    }
     if (result.loadedBlocks < BLOCKS) failures.push(`${target} ${mode}: load spread over ${result.loadedBlocks} blocks only (raise --per-account)`);
     rows.push({ target, mode, limit, result });
     console.log(`${mode}: ${result.submitted} submitted, ${result.included} included in ${result.loadedBlocks} blocks, ${result.finalized} finalized, ${dropped} dropped; ${result.perBlock.mean.toFixed(0)} per block (max ${result.perBlock.max}), ${result.finalizedTps.toFixed(0)} finalized TPS`);

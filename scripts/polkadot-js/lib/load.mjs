@@ -108,7 +108,8 @@ export async function runLoad({ api, provider, signed, inFlight, blocks, stallMs
   let lastFinalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
   const maxNormal = api.consts.system.blockWeights.perClass.normal.maxTotal.unwrap().refTime.toBigInt();
 
-  const unsubscribeHeads = await api.rpc.chain.subscribeNewHeads(async (header) => {
+  const unsubscribeHeads = await api.rpc.chain.subscribeNewHeads((header) => onHead(header).catch((error) => say(`block tracking: ${error.message}`)));
+  async function onHead(header) {
     const seen = Date.now();
     const hash = header.hash.toHex();
     const number = header.number.toNumber();
@@ -138,7 +139,7 @@ export async function runLoad({ api, provider, signed, inFlight, blocks, stallMs
       weightPercent: Number((normal * 10_000n) / maxNormal) / 100,
     });
     say(`#${number}: ${ours.length} of ours (${Object.entries(kinds).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}), ${block.block.extrinsics.length} extrinsics, normal weight ${blockRows.at(-1).weightPercent} %`);
-  });
+  }
   // Finality from the canonical chain: the bodies of the newly finalized blocks.
   let finalizing = Promise.resolve();
   const unsubscribeFinalized = await api.rpc.chain.subscribeFinalizedHeads((header) => {
