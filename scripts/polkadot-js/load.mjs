@@ -122,9 +122,16 @@ for (const target of options.targets.split(',')) {
   running = nodes;
   const provider = new WsProvider(nodes[0].wsUrl, 1_000);
   const api = await ApiPromise.create({ provider, noInitWarn: true });
+  // Clients of a network reach different nodes: the load goes to every validator in turn.
+  const submitters = [provider];
+  for (const node of nodes.slice(1)) {
+    const other = new WsProvider(node.wsUrl, 1_000);
+    await other.isReady;
+    submitters.push(other);
+  }
   // Wait for the first finalized block (the network checked its own).
   while ((await api.rpc.chain.getFinalizedHead()).eq(api.genesisHash)) await sleep(1_000);
-  console.log(`\n== ${target}: ${nodes.length} validator(s), load sent to ${nodes[0].name} at ${nodes[0].wsUrl}`);
+  console.log(`\n== ${target}: ${nodes.length} validator(s), load sent to ${nodes.map((node) => node.name).join(', ')} in turn, blocks followed on ${nodes[0].wsUrl}`);
 
   for (const mode of options.modes.split(',')) {
     const started = Date.now();
@@ -132,7 +139,7 @@ for (const target of options.targets.split(',')) {
     const signSeconds = (Date.now() - started) / 1000;
     const limit = await weightLimit(api, provider, signed[0].hex);
     console.log(`${mode}: ${signed.length} extrinsics signed in ${signSeconds.toFixed(1)} s; weight-derived limit ${limit.byWeight} per block (${limit.perExtrinsicUs.toFixed(1)} µs each), length limit ${limit.byLength}`);
-    const result = await runLoad({ api, provider, signed, inFlight: IN_FLIGHT, blocks: BLOCKS, say });
+    const result = await runLoad({ api, provider, submitters, signed, inFlight: IN_FLIGHT, blocks: BLOCKS, say });
     const dropped = result.rejected.length + result.notIncluded + (result.included - result.finalized);
     if (dropped > 0) {
       failures.push(`${target} ${mode}: ${result.rejected.length} valid extrinsics refused (${result.rejected.slice(0, 3).map((r) => r.reason).join('; ')}), `
@@ -143,6 +150,7 @@ for (const target of options.targets.split(',')) {
     console.log(`${mode}: ${result.submitted} submitted, ${result.included} included in ${result.loadedBlocks} blocks, ${result.finalized} finalized, ${dropped} dropped; ${result.perBlock.mean.toFixed(0)} per block (max ${result.perBlock.max}), ${result.finalizedTps.toFixed(0)} finalized TPS`);
   }
   await api.disconnect();
+  await Promise.all(submitters.slice(1).map((other) => other.disconnect()));
   await Promise.all(nodes.map((node) => node.stop()));
   running = [];
 }

@@ -91,11 +91,12 @@ export async function presign(api, pairs, perAccount, build) {
 }
 
 /**
- * Submits `signed` through `provider` keeping at most `inFlight` submitted but not yet finalized,
+ * Submits `signed` through `submitters` in turn (default: `provider`, which also follows the
+ * chain), keeping at most `inFlight` submitted but not yet finalized,
  * and follows the chain until every submitted extrinsic is finalized (or nothing has moved for
  * `stallMs`). Stops submitting once `blocks` blocks have included load. Returns the measurements.
  */
-export async function runLoad({ api, provider, signed, inFlight, blocks, stallMs = 60_000, say = () => {} }) {
+export async function runLoad({ api, provider, submitters = [provider], signed, inFlight, blocks, stallMs = 60_000, say = () => {} }) {
   const pending = new Map(); // hash → { kind, submitted, included?, block?, finalized? }
   const rejected = [];
   const blockRows = [];
@@ -177,7 +178,7 @@ export async function runLoad({ api, provider, signed, inFlight, blocks, stallMs
       next += 1;
       submitting += 1;
       pending.set(hash, { kind, submitted: Date.now() });
-      provider.send('author_submitExtrinsic', [hex]).then(
+      submitters[next % submitters.length].send('author_submitExtrinsic', [hex]).then(
         () => { submitting -= 1; },
         (error) => {
           submitting -= 1;
