@@ -2,7 +2,7 @@
 // Prints one table per scenario and exits non-zero if any check fails.
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -241,7 +241,7 @@ async function faults(network) {
   let mounted = false;
   try {
     mkdirSync(mount, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', mount], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512m', 'tmpfs', mount], { stdio: 'ignore' });
     mounted = true;
   } catch {
     rows.push(['full disk', victim.name, 'skipped: mounting a tmpfs needs root', '', '', '']);
@@ -251,7 +251,8 @@ async function faults(network) {
     rows.push(await fault(network, victim, 'full disk (tmpfs)', {
       args: normal.map((a) => (a === victim.basePath ? basePath : a)),
       prepare: () => {
-        cpSync(victim.basePath, basePath, { recursive: true });
+        // ParityDb's index files are sparse: copy them as such.
+        execFileSync('cp', ['-a', '--sparse=always', victim.basePath, basePath]);
         // Fill the rest: dd stops at "No space left on device".
         try {
           execFileSync('dd', ['if=/dev/zero', `of=${join(mount, 'filler')}`, 'bs=64k'], { stdio: 'ignore' });
