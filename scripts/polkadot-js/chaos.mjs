@@ -6,10 +6,9 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from './lib/node.mjs';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { POOL_ARGS, loadAccounts, loadChainSpec, presign } from './lib/load.mjs';
-import { Network, Validator, equivocations, hashAt, rpc, sleep } from './lib/network.mjs';
+import { Network, Validator, distinctPorts, equivocations, hashAt, rpc, sleep, table } from './lib/network.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -36,15 +35,6 @@ const failures = [];
 function check(ok, what) {
   if (!ok) failures.push(what);
   return ok;
-}
-
-function table(title, header, rows) {
-  console.log(`\n${title}`);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
-  const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
 }
 
 const seconds = (ms) => (ms / 1000).toFixed(1);
@@ -278,14 +268,7 @@ async function devKill(rounds) {
   mkdirSync(devDir, { recursive: true });
   const pairs = await loadAccounts(200);
   const spec = loadChainSpec(options.node, 'dev', pairs, devDir);
-  const [rpcPort, p2pPort] = await (async () => {
-    const ports = [];
-    while (ports.length < 2) {
-      const port = await freePort();
-      if (!ports.includes(port)) ports.push(port);
-    }
-    return ports;
-  })();
+  const [rpcPort, p2pPort] = await distinctPorts(2);
   const node = new Validator({ name: 'dev', binary: options.node, chainSpec: spec, dir: devDir, p2pPort, rpcPort, bootnodes: [] });
   node.prepareKey();
   const args = ['--chain', spec, '--alice', '--validator', '--force-authoring', '--base-path', node.basePath,
@@ -338,12 +321,7 @@ async function devKill(rounds) {
 
 let devNode = null;
 const dir = mkdtempSync(join(tmpdir(), 'equilibrium-chaos-'));
-// Eight distinct free ports (the OS picks them; a port is held only while it is probed).
-const ports = [];
-while (ports.length < 8) {
-  const port = await freePort();
-  if (!ports.includes(port)) ports.push(port);
-}
+const ports = await distinctPorts(8);
 const network = new Network({ binary: options.node, dir, rpcPorts: ports.slice(0, 4), p2pPorts: ports.slice(4) });
 let exitCode = 0;
 const started = Date.now();

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import { freePort } from './lib/node.mjs';
-import { Network, Validator, sleep } from './lib/network.mjs';
+import { Network, Validator, distinctPorts, sleep, table } from './lib/network.mjs';
 import { POOL_ARGS, loadAccounts, loadChainSpec, presign, runLoad } from './lib/load.mjs';
 
 const { values: options } = parseArgs({
@@ -32,15 +31,6 @@ const MARKET = 0;
 const EQ = 10n ** 12n;
 const FIXED_ONE = 10n ** 18n;
 const say = options.verbose ? (line) => console.log(`  ${line}`) : () => {};
-
-async function distinctPorts(count) {
-  const ports = [];
-  while (ports.length < count) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
-  }
-  return ports;
-}
 
 /** The call an account sends as its k-th extrinsic of a mode. */
 function builder(api, pairs, mode) {
@@ -73,15 +63,6 @@ async function weightLimit(api, provider, signedHex) {
   const maxLength = api.consts.system.blockLength.max.normal.toNumber();
   const byLength = Math.floor(maxLength / ((signedHex.length - 2) / 2));
   return { byWeight, byLength, perExtrinsicUs: Number(perExtrinsic) / 1e6 };
-}
-
-function table(title, header, rows) {
-  console.log(`\n${title}`);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
-  const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
 }
 
 const failures = [];

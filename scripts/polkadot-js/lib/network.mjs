@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from './node.mjs';
 
 /** The validators of the `local` chain, in the order of its genesis (`LOCAL_TESTNET_VALIDATORS`). */
 export const VALIDATORS = ['alice', 'bob', 'charlie', 'dave'];
@@ -260,4 +261,24 @@ export class Network {
 /** Lines of a node's log that report an equivocation (a validator signing two blocks or votes). */
 export function equivocations(log) {
   return log.split('\n').filter((line) => /equivocat/i.test(line));
+}
+
+/** `count` distinct free TCP ports on 127.0.0.1 (the OS picks each; held only while probed). */
+export async function distinctPorts(count) {
+  const ports = [];
+  while (ports.length < count) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  return ports;
+}
+
+/** Prints a titled table with aligned columns. */
+export function table(title, header, rows) {
+  console.log(`\n${title}`);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
+  const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
 }
