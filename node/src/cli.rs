@@ -58,6 +58,12 @@ pub struct Cli {
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
 
+	/// Free space the database's disk must keep (`--db-storage-threshold`, MiB, default 1024;
+	/// 0 turns the check off) and how often it is checked (`--db-storage-polling-period`,
+	/// seconds). Below it the node stops with an error instead of failing mid-write.
+	#[clap(flatten)]
+	pub storage_monitor: sc_storage_monitor::StorageMonitorParams,
+
 	/// How blocks are produced: `aura` (6-second slots with GRANDPA finality, the default),
 	/// `instant` (a block per transaction), `manual` (a block per `engine_createBlock` RPC call)
 	/// or a number of milliseconds (a block at that interval). Every mode but `aura` finalizes

@@ -123,20 +123,34 @@ pub fn run() -> sc_cli::Result<()> {
 			if sealing != Sealing::Aura && !cli.run.shared_params.is_dev() {
 				log_non_aura_sealing_warning(sealing);
 			}
+			let storage_monitor = cli.storage_monitor;
 			runner.run_node_until_exit(|config| async move {
-				match config.network.network_backend {
+				let database_path = config.database.path().map(std::path::Path::to_path_buf);
+				let task_manager = match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
 					>(config, sealing)
-					.map_err(sc_cli::Error::Service),
+					.map_err(sc_cli::Error::Service)?,
 					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(config, sealing)
-							.map_err(sc_cli::Error::Service)
+							.map_err(sc_cli::Error::Service)?
 					},
+				};
+				// A full disk would otherwise surface as a failed write (or a SIGBUS in the
+				// database's memory map) with nothing in the log: stop cleanly, with an error
+				// naming the path, while there is still space.
+				if let Some(path) = database_path {
+					sc_storage_monitor::StorageMonitorService::try_spawn(
+						storage_monitor,
+						path,
+						&task_manager.spawn_essential_handle(),
+					)
+					.map_err(|error| sc_cli::Error::Application(error.into()))?;
 				}
+				Ok(task_manager)
 			})
 		},
 	}

@@ -6,8 +6,10 @@
 //! - `local_testnet`: Alice, Bob, Charlie and Dave author blocks (`scripts/network`); no sudo key
 //!   (only referenda change anything); referenda take days, as on a live network; the demo
 //!   market is open with no orders.
+//! - `benchmark`: `local_testnet` without any market, the state `scripts/benchmark` measures
+//!   from (a market there would count against `MaxMarkets` and skew the per-market figures).
 //!
-//! Both endow the well-known development accounts and the treasury.
+//! All three endow the well-known development accounts and the treasury.
 
 use crate::{
 	governance::TrackTimings, AccountId, Balance, BalancesConfig, ContractEquilibriumConfig,
@@ -167,11 +169,33 @@ pub fn local_config_genesis() -> Value {
 	)
 }
 
+/// The name of the preset benchmarks start from.
+pub const BENCHMARK_PRESET: &str = "benchmark";
+
+/// The `benchmark` preset: the `local_testnet` validators and accounts, no sudo key and no
+/// market, so that the market pallet's benchmarks measure from an empty pallet.
+pub fn benchmark_config_genesis() -> Value {
+	testnet_genesis(
+		LOCAL_TESTNET_VALIDATORS
+			.iter()
+			.map(|(aura, grandpa)| authority_keys(*aura, *grandpa))
+			.collect(),
+		endowed_development_accounts(),
+		ChainSetup {
+			sudo: None,
+			track_timings: TrackTimings::Production,
+			markets: Vec::new(),
+			demands: Vec::new(),
+		},
+	)
+}
+
 /// The JSON patch of the preset named `id`, if there is one.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		BENCHMARK_PRESET => benchmark_config_genesis(),
 		_ => return None,
 	};
 	Some(
@@ -186,5 +210,6 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(BENCHMARK_PRESET),
 	]
 }

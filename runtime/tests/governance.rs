@@ -413,6 +413,18 @@ fn local_testnet_has_no_sudo_and_realistic_tracks() {
 }
 
 #[test]
+fn benchmark_preset_is_local_testnet_without_markets() {
+	chain_from_preset(equilibrium_runtime::genesis_config_presets::BENCHMARK_PRESET).execute_with(
+		|| {
+			assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
+			assert_eq!(pallet_contract_equilibrium::NextMarketId::<Runtime>::get(), 0);
+			assert_eq!(pallet_contract_equilibrium::Markets::<Runtime>::count(), 0);
+			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 4);
+		},
+	);
+}
+
+#[test]
 fn market_fees_reach_the_treasury_every_epoch() {
 	chain_from_preset("development").execute_with(|| {
 		let treasury = TreasuryAccount::get();

@@ -2,7 +2,7 @@
 // Prints one table per scenario and exits non-zero if any check fails.
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -155,8 +155,8 @@ async function killTwo(network) {
 /** The first line of a node's log since `offset` that says what went wrong, or null. */
 function firstError(validator, offset) {
   const line = validator.log().slice(offset).split('\n')
-    .find((l) => /error|panicked|No space|corrupt|Essential task|Failed|will not/i.test(l) && !/API-WS/.test(l));
-  return line ? line.replace(/^\S+ \S+\s+/, '').slice(0, 110) : null;
+    .find((l) => /error|panicked|No space|below threshold|corrupt|Essential task|Failed|will not/i.test(l) && !/API-WS/.test(l));
+  return line ? line.replace(/^\S+ \S+\s+/, '').replace(/`\/[^`]*`/g, '`…`').trim() : null;
 }
 
 /** Whether `validator` authored a block since `offset` in its log. */
@@ -164,11 +164,12 @@ const authoredSince = (validator, offset) => /Pre-sealed block for proposal|Prep
 
 /**
  * One faulty start of `victim` (`args` replace its normal arguments; `prepare` runs while it is
- * down). Watches it for `watchMs`: the other three must finalize two more blocks, and nothing
- * finalized may change. Then `repair` runs and `victim` restarts normally and must catch up.
+ * down, `during` once it has started). Watches it for `watchMs`: the other three must finalize two
+ * more blocks, and nothing finalized may change; its log must say what went wrong (`expect`
+ * matches the first error). Then `repair` runs and `victim` restarts normally and must catch up.
  * Returns a table row.
  */
-async function fault(network, victim, name, { args, prepare = () => {}, repair = () => {}, watchMs = 30_000 }) {
+async function fault(network, victim, name, { args, prepare = () => {}, during = () => {}, repair = () => {}, expect, watchMs = 30_000 }) {
   const others = network.validators.filter((v) => v !== victim);
   await recordFinalized(network.validators);
   await victim.stop();
@@ -176,7 +177,9 @@ async function fault(network, victim, name, { args, prepare = () => {}, repair =
   const offset = victim.log().length;
   const before = Math.max(...(await Promise.all(others.map((v) => v.status()))).map((s) => s?.finalized ?? 0));
   victim.start(args);
-  await sleep(watchMs);
+  const started = Date.now();
+  await during();
+  await sleep(Math.max(0, watchMs - (Date.now() - started)));
   const after = await Promise.all(others.map((v) => v.status()));
   const advanced = after.every((s) => s && s.finalized >= before + 2);
   check(advanced, `${name}: the other three did not keep finalizing (#${before} → ${after.map((s) => s?.finalized)})`);
@@ -184,7 +187,9 @@ async function fault(network, victim, name, { args, prepare = () => {}, repair =
   const behaviour = !victim.running
     ? `exited (${victim.exited.signal ?? `code ${victim.exited.code}`})`
     : `running, finalized #${own?.finalized ?? '?'}${authoredSince(victim, offset) ? ', authoring' : ', not authoring'}`;
-  const error = firstError(victim, offset) ?? '(no error logged)';
+  const fullError = firstError(victim, offset) ?? '(no error logged)';
+  check(!expect || expect.test(fullError), `${name}: expected an error matching ${expect} in ${victim.name}'s log, found: ${fullError}`);
+  const error = fullError.slice(0, 110);
   await victim.stop();
   await repair();
   await recordFinalized(others);
@@ -207,8 +212,9 @@ async function faults(network) {
   const victim = network.validators.at(-1);
   const normal = victim.arguments();
   // Another validator's name flag: the keys of a development account that is no authority.
-  rows.push(await fault(network, victim, 'wrong key (--eve)', { args: normal.map((a) => (a === `--${victim.name}` ? '--eve' : a)) }));
-  rows.push(await fault(network, victim, 'no key (--validator)', { args: normal.map((a) => (a === `--${victim.name}` ? '--validator' : a)) }));
+  const noAuthorityKey = /keystore holds none of the/;
+  rows.push(await fault(network, victim, 'wrong key (--eve)', { args: normal.map((a) => (a === `--${victim.name}` ? '--eve' : a)), expect: noAuthorityKey }));
+  rows.push(await fault(network, victim, 'no key (--validator)', { args: normal.map((a) => (a === `--${victim.name}` ? '--validator' : a)), expect: noAuthorityKey }));
   // Corrupt the database: overwrite 64 KiB in the middle of every data file (not the lock or the
   // metadata, whose damage only shows as a parse error).
   rows.push(await fault(network, victim, 'corrupted database', {
@@ -226,7 +232,9 @@ async function faults(network) {
     // The operator's remedy: drop the database and sync again from the others.
     repair: () => rmSync(databaseOf(victim), { recursive: true, force: true }),
   }));
-  // A full disk: the base path copied onto a small tmpfs that is then filled up.
+  // A full disk: the base path copied onto a small tmpfs that fills up while the node runs. The
+  // node watches its database's free space (--db-storage-threshold, 1024 MiB by default; 64 here
+  // for a 512 MiB disk) and must stop with an error before a write fails.
   const mount = join(network.dir, 'full-disk');
   let mounted = false;
   try {
@@ -239,15 +247,18 @@ async function faults(network) {
   if (mounted) {
     const basePath = join(mount, victim.name);
     rows.push(await fault(network, victim, 'full disk (tmpfs)', {
-      args: normal.map((a) => (a === victim.basePath ? basePath : a)),
-      prepare: () => {
-        // ParityDb's index files are sparse: copy them as such.
-        execFileSync('cp', ['-a', '--sparse=always', victim.basePath, basePath]);
-        // Fill the rest: dd stops at "No space left on device".
-        try {
-          execFileSync('dd', ['if=/dev/zero', `of=${join(mount, 'filler')}`, 'bs=64k'], { stdio: 'ignore' });
-        } catch { /* full */ }
+      args: [...normal.map((a) => (a === victim.basePath ? basePath : a)),
+        '--db-storage-threshold', '64', '--db-storage-polling-period', '1'],
+      // ParityDb's index files are sparse: copy them as such.
+      prepare: () => execFileSync('cp', ['-a', '--sparse=always', victim.basePath, basePath]),
+      // Once it runs, fill the disk to 32 MiB short of full.
+      during: async () => {
+        await sleep(8_000);
+        const { bavail, bsize } = statfsSync(mount);
+        const fill = bavail * bsize - 32 * 1024 * 1024;
+        if (fill > 0) execFileSync('fallocate', ['-l', String(fill), join(mount, 'filler')]);
       },
+      expect: /below threshold/,
       repair: () => {
         execFileSync('umount', [mount]);
         mounted = false;
