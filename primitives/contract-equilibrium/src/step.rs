@@ -56,6 +56,27 @@ pub fn signed_difference(a: FixedU128, b: FixedU128) -> FixedI128 {
 	}
 }
 
+/// One unprojected step of dual ascent: `price + step_size·(demand − supply)`, the price rising
+/// with excess demand and falling with excess supply (saturating at zero and at the largest
+/// [`FixedU128`]; the caller clamps the result into its bounds). The product is rounded towards
+/// zero, so a step never goes further than the exact one.
+///
+/// The same step prices a market's resource (`demand` = `S(μ)`, `supply` = capacity `m`) and,
+/// in the liquidity markets, a loan asset (`demand` = utilization, `supply` = target
+/// utilization).
+pub fn dual_ascent_step(
+	price: FixedU128,
+	demand: FixedU128,
+	supply: FixedU128,
+	step_size: FixedU128,
+) -> FixedU128 {
+	if demand >= supply {
+		price.saturating_add(mul(step_size, demand.saturating_sub(supply), Rounding::Down))
+	} else {
+		price.saturating_sub(mul(step_size, supply.saturating_sub(demand), Rounding::Down))
+	}
+}
+
 /// What a price rule remembers from one block to the next. Only [`StepRule::RobbinsMonro`]
 /// remembers anything; the other rules leave it at its default.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, MaxEncodedLen, TypeInfo)]
@@ -251,21 +272,7 @@ fn dual_ascent_target<D: Demand, AccountId>(
 	demand: FixedU128,
 	eta: FixedU128,
 ) -> FixedU128 {
-	let step = |step_size: FixedU128| {
-		if demand >= params.capacity {
-			price.saturating_add(mul(
-				step_size,
-				demand.saturating_sub(params.capacity),
-				Rounding::Down,
-			))
-		} else {
-			price.saturating_sub(mul(
-				step_size,
-				params.capacity.saturating_sub(demand),
-				Rounding::Down,
-			))
-		}
-	};
+	let step = |step_size: FixedU128| dual_ascent_step(price, demand, params.capacity, step_size);
 	let reach = params.clamp_price(step(eta));
 	let bound = lipschitz_bound_between(
 		curves,
