@@ -7,7 +7,9 @@
 
 use crate::{ACCOUNTS, MARKET_ADMIN, ROOT};
 use codec::Encode;
-use equilibrium_runtime::{genesis_config_presets::demo_market, Runtime, RuntimeCall, UNIT};
+use equilibrium_runtime::{
+	configs::AssetKind, genesis_config_presets::demo_market, Runtime, RuntimeCall, UNIT,
+};
 use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
 use pallet_contract_equilibrium::{DemandCurve, FixedU128};
 use pallet_intermediated_trade::{
@@ -17,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scale_info::TypeDef;
 use sp_core::H256;
-use sp_runtime::MultiAddress;
+use sp_runtime::{MultiAddress, Perbill};
 
 /// One operation: finish `lapse` blocks (see [`crate::lapse_blocks`]), then send `call` from
 /// `origin`.
@@ -53,6 +55,27 @@ pub fn per_call_seeds() -> Vec<(String, Vec<u8>)> {
 
 fn account(index: usize) -> sp_runtime::AccountId32 {
 	ACCOUNTS[index % ACCOUNTS.len()].to_account_id()
+}
+
+fn oracle(call: pallet_oracle::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::Oracle(call)
+}
+
+/// Governance's oracle for the native token: Alice, Bob and Charlie feed, two fresh feeds of
+/// the last ten blocks count, 10 % a block at most.
+fn native_oracle(feeders: &[usize], min_feeds: u32, max_age: u32, percent: u32) -> RuntimeCall {
+	let list: Vec<_> = feeders.iter().map(|index| account(*index)).collect();
+	oracle(pallet_oracle::Call::set_oracle {
+		asset: AssetKind::Native,
+		feeders: list.try_into().unwrap_or_default(),
+		min_feeds,
+		max_age,
+		max_change_per_block: Perbill::from_percent(percent),
+	})
+}
+
+fn feed(asset: AssetKind, price: FixedU128) -> RuntimeCall {
+	oracle(pallet_oracle::Call::feed { asset, price })
 }
 
 fn market(call: pallet_contract_equilibrium::Call<Runtime>) -> RuntimeCall {
@@ -294,6 +317,27 @@ pub fn scripted_seeds() -> Vec<(String, Vec<u8>)> {
 		}),
 	));
 	seeds.push(("script-transfers".into(), transfers));
+
+	// The oracle: governance names three feeders, two feed, the price crashes and is followed
+	// at the bounded pace, the feeders fall silent and the price goes stale, a liar, removal.
+	let price = FixedU128::from_u32;
+	let mut prices = Vec::new();
+	prices.extend(op(1, MARKET_ADMIN, native_oracle(&[0, 1, 2], 2, 10, 10)));
+	prices.extend(op(1, 0, feed(AssetKind::Native, price(100))));
+	prices.extend(op(0, 1, feed(AssetKind::Native, price(100))));
+	for _ in 0..3 {
+		prices.extend(op(1, 0, feed(AssetKind::Native, price(40))));
+		prices.extend(op(0, 1, feed(AssetKind::Native, price(40))));
+	}
+	prices.extend(op(2, 2, feed(AssetKind::Native, price(1_000_000))));
+	prices.extend(op(250, 2, feed(AssetKind::Native, price(41))));
+	prices.extend(op(1, 3, feed(AssetKind::Native, price(41))));
+	prices.extend(op(
+		1,
+		ROOT,
+		oracle(pallet_oracle::Call::remove_oracle { asset: AssetKind::Native }),
+	));
+	seeds.push(("script-oracle".into(), prices));
 	seeds
 }
 
@@ -314,7 +358,7 @@ pub fn random_input(seed: u64) -> Vec<u8> {
 			FixedU128::from_inner(rng.gen_range(0..u128::from(u64::MAX)) * rng.gen_range(0..3_000))
 		};
 		let round = rng.gen_range(0..3u32);
-		let call = match rng.gen_range(0..20) {
+		let call = match rng.gen_range(0..21) {
 			0 => market(M::submit_demand {
 				market: rng.gen_range(0..2),
 				curve: match rng.gen_range(0..3) {
@@ -421,7 +465,31 @@ pub fn random_input(seed: u64) -> Vec<u8> {
 			16 => RuntimeCall::ConvictionVoting(pallet_conviction_voting::Call::undelegate {
 				class: rng.gen_range(0..3),
 			}),
-			17..=18 => RuntimeCall::System(frame_system::Call::remark { remark: vec![0; 8] }),
+			17 => RuntimeCall::System(frame_system::Call::remark { remark: vec![0; 8] }),
+			18 => {
+				let call = if rng.gen_bool(0.8) {
+					let count = rng.gen_range(0..5);
+					let feeders: Vec<usize> = (0..count).map(|_| rng.gen_range(0..6)).collect();
+					native_oracle(
+						&feeders,
+						rng.gen_range(0..4),
+						rng.gen_range(0..20),
+						rng.gen_range(0..=100),
+					)
+				} else {
+					oracle(pallet_oracle::Call::remove_oracle { asset: AssetKind::Native })
+				};
+				bytes.extend(op(lapse, if rng.gen_bool(0.5) { ROOT } else { MARKET_ADMIN }, call));
+				continue;
+			},
+			19 => feed(
+				if rng.gen_bool(0.8) {
+					AssetKind::Native
+				} else {
+					AssetKind::WithId(rng.gen_range(0..2))
+				},
+				fixed(&mut rng),
+			),
 			_ => {
 				// Noise: random bytes that may or may not decode to a call.
 				let mut noise = vec![lapse, signer];

@@ -12,7 +12,8 @@
 //! origin: u8    origin % 8: 0–5 a signed extrinsic of Alice, Bob, Charlie, Dave, Eve, Ferdie
 //!               (signed, with the runtime's transaction extensions: nonce, fees, weight);
 //!               6 the root origin and 7 the `market_admin` governance origin, for the
-//!               market's admin calls only (what a referendum would dispatch)
+//!               market's and the oracle's admin calls only (what a referendum would
+//!               dispatch)
 //! call          a SCALE-encoded `RuntimeCall`, decoded with a nesting limit
 //! ```
 //!
@@ -262,7 +263,9 @@ pub fn lapse_blocks(lapse: u8) -> u32 {
 /// Whether the fuzzer sends `call` from `origin` (see the crate's documentation).
 pub fn sendable(origin: u8, call: &RuntimeCall) -> bool {
 	match origin % 8 {
-		ROOT | MARKET_ADMIN => matches!(call, RuntimeCall::ContractEquilibrium(_)),
+		ROOT | MARKET_ADMIN => {
+			matches!(call, RuntimeCall::ContractEquilibrium(_) | RuntimeCall::Oracle(_))
+		},
 		_ => !matches!(call, RuntimeCall::Sudo(_)),
 	}
 }

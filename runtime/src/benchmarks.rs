@@ -12,4 +12,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_referenda, Referenda]
 	[pallet_treasury, Treasury]
 	[pallet_intermediated_trade, IntermediatedTrade]
+	[pallet_oracle, Oracle]
 );

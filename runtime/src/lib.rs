@@ -258,4 +258,8 @@ mod runtime {
 	// Intermediated trade.
 	#[runtime::pallet_index(30)]
 	pub type IntermediatedTrade = pallet_intermediated_trade;
+
+	// Liquidity markets.
+	#[runtime::pallet_index(40)]
+	pub type Oracle = pallet_oracle;
 }

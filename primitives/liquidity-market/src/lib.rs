@@ -17,6 +17,7 @@
 //! ## Map
 //! - [`rate`]: the kinked model and the adaptive model, whose rate at target takes one
 //!   dual-ascent step per block (the resource market's step, reused);
+//! - [`oracle`]: the median of fresh price feeds and its bounded move per block;
 //! - [`interest`]: utilization from the market's cash ledger, and accrual by a borrow index;
 //! - [`shares`]: supply and borrow shares with virtual shares;
 //! - [`risk`]: borrow limit, health, close factor, seized collateral and the liquidation price
@@ -26,11 +27,13 @@
 #![deny(missing_docs)]
 
 pub mod interest;
+pub mod oracle;
 pub mod rate;
 pub mod risk;
 pub mod shares;
 
 pub use interest::{utilization, Accrual, Accrued};
+pub use oracle::{bounded_move, median};
 pub use rate::{supply_rate, AdaptiveRate, KinkedRate, RateError, RateModel};
 pub use risk::{
 	borrow_limit, health, is_liquidatable, liquidation_price, max_repay, seized_collateral, Priced,

@@ -3,11 +3,13 @@
 mod consensus;
 mod governance;
 mod intermediated_trade;
+mod liquidity;
 mod market;
 mod monetary;
 mod system;
 
 pub use consensus::*;
 pub use governance::*;
+pub use liquidity::AssetKind;
 pub use monetary::*;
 pub use system::*;
