@@ -8,7 +8,9 @@
 use crate::{ACCOUNTS, MARKET_ADMIN, ROOT};
 use codec::Encode;
 use equilibrium_runtime::{
-	configs::AssetKind, genesis_config_presets::demo_market, Runtime, RuntimeCall, UNIT,
+	configs::{AssetKind, STABLE_ASSET_ID, STABLE_UNIT},
+	genesis_config_presets::demo_market,
+	Runtime, RuntimeCall, UNIT,
 };
 use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
 use pallet_contract_equilibrium::{DemandCurve, FixedU128};
@@ -358,7 +360,7 @@ pub fn random_input(seed: u64) -> Vec<u8> {
 			FixedU128::from_inner(rng.gen_range(0..u128::from(u64::MAX)) * rng.gen_range(0..3_000))
 		};
 		let round = rng.gen_range(0..3u32);
-		let call = match rng.gen_range(0..21) {
+		let call = match rng.gen_range(0..22) {
 			0 => market(M::submit_demand {
 				market: rng.gen_range(0..2),
 				curve: match rng.gen_range(0..3) {
@@ -482,6 +484,11 @@ pub fn random_input(seed: u64) -> Vec<u8> {
 				bytes.extend(op(lapse, if rng.gen_bool(0.5) { ROOT } else { MARKET_ADMIN }, call));
 				continue;
 			},
+			20 => RuntimeCall::Assets(pallet_assets::Call::transfer_keep_alive {
+				id: codec::Compact(if rng.gen_bool(0.9) { STABLE_ASSET_ID } else { 0 }),
+				target: MultiAddress::Id(account(who)),
+				amount: rng.gen_range(0..1_000_000) * STABLE_UNIT,
+			}),
 			19 => feed(
 				if rng.gen_bool(0.8) {
 					AssetKind::Native

@@ -260,7 +260,7 @@ impl_runtime_apis! {
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use crate::{
-				Balances, ConvictionVoting, IntermediatedTrade, Oracle, Preimage, Referenda, Scheduler, Sudo,
+				Assets, Balances, ConvictionVoting, IntermediatedTrade, Oracle, Preimage, Referenda, Scheduler, Sudo,
 				Timestamp, Treasury,
 			};
 
@@ -279,7 +279,7 @@ impl_runtime_apis! {
 			use frame_support::traits::TrackedStorageKey;
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use crate::{
-				Balances, ConvictionVoting, IntermediatedTrade, Oracle, Preimage, Referenda, Scheduler, Sudo,
+				Assets, Balances, ConvictionVoting, IntermediatedTrade, Oracle, Preimage, Referenda, Scheduler, Sudo,
 				Timestamp, Treasury,
 			};
 

@@ -13,4 +13,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_treasury, Treasury]
 	[pallet_intermediated_trade, IntermediatedTrade]
 	[pallet_oracle, Oracle]
+	[pallet_assets, Assets]
 );

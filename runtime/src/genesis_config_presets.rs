@@ -9,11 +9,15 @@
 //! - `benchmark`: `local_testnet` without any market, the state `scripts/benchmark` measures
 //!   from (a market there would count against `MaxMarkets` and skew the per-market figures).
 //!
-//! All three endow the well-known development accounts and the treasury.
+//! All three endow the well-known development accounts and the treasury with EQ; `development`
+//! and `local_testnet` also create the development stable asset (USDD, asset 1 of
+//! `pallet-assets`, 6 decimals, issued by Alice) and give each of them a million.
 
 use crate::{
-	governance::TrackTimings, AccountId, Balance, BalancesConfig, ContractEquilibriumConfig,
-	OriginsConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	configs::{STABLE_ASSET_ID, STABLE_DECIMALS, STABLE_UNIT},
+	governance::TrackTimings,
+	AccountId, AssetsConfig, Balance, BalancesConfig, ContractEquilibriumConfig, OriginsConfig,
+	RuntimeGenesisConfig, SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -72,8 +76,14 @@ pub fn demo_bidders() -> Vec<(Sr25519Keyring, DemandCurve)> {
 	]
 }
 
+/// What each endowed development account holds of the stable asset at genesis: one million.
+pub const STABLE_ENDOWMENT: Balance = 1_000_000 * STABLE_UNIT;
+
 /// What a chain starts with beyond its accounts and authorities.
 struct ChainSetup {
+	/// Whether the development stable asset exists, with every endowed account holding
+	/// [`STABLE_ENDOWMENT`].
+	stable_asset: bool,
 	/// The sudo key, if the chain has one.
 	sudo: Option<AccountId>,
 	/// How long referenda take.
@@ -106,7 +116,37 @@ fn testnet_genesis(
 			markets: setup.markets,
 			demands: setup.demands,
 		},
+		assets: if setup.stable_asset {
+			stable_asset(&endowed_accounts)
+		} else {
+			Default::default()
+		},
 	})
+}
+
+/// The development stable asset: sufficient (an account may hold it without EQ), 0.01 USDD the
+/// least an account may hold, issued by Alice, a million to each of `holders`.
+fn stable_asset(holders: &[AccountId]) -> AssetsConfig {
+	AssetsConfig {
+		assets: vec![(
+			STABLE_ASSET_ID,
+			Sr25519Keyring::Alice.to_account_id(),
+			true,
+			STABLE_UNIT / 100,
+		)],
+		metadata: vec![(
+			STABLE_ASSET_ID,
+			b"Development dollar".to_vec(),
+			b"USDD".to_vec(),
+			STABLE_DECIMALS,
+		)],
+		accounts: holders
+			.iter()
+			.map(|holder| (STABLE_ASSET_ID, holder.clone(), STABLE_ENDOWMENT))
+			.collect(),
+		next_asset_id: None,
+		reserves: Vec::new(),
+	}
 }
 
 /// The Aura (sr25519) and GRANDPA (ed25519) keys of a development authority.
@@ -130,6 +170,7 @@ pub fn development_config_genesis() -> Value {
 		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		endowed_development_accounts(),
 		ChainSetup {
+			stable_asset: true,
 			sudo: Some(Sr25519Keyring::Alice.to_account_id()),
 			track_timings: TrackTimings::Development,
 			markets: vec![demo_market()],
@@ -161,6 +202,7 @@ pub fn local_config_genesis() -> Value {
 			.collect(),
 		endowed_development_accounts(),
 		ChainSetup {
+			stable_asset: true,
 			sudo: None,
 			track_timings: TrackTimings::Production,
 			markets: vec![demo_market()],
@@ -182,6 +224,7 @@ pub fn benchmark_config_genesis() -> Value {
 			.collect(),
 		endowed_development_accounts(),
 		ChainSetup {
+			stable_asset: false,
 			sudo: None,
 			track_timings: TrackTimings::Production,
 			markets: Vec::new(),

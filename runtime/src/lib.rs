@@ -262,4 +262,7 @@ mod runtime {
 	// Liquidity markets.
 	#[runtime::pallet_index(40)]
 	pub type Oracle = pallet_oracle;
+
+	#[runtime::pallet_index(41)]
+	pub type Assets = pallet_assets;
 }

@@ -420,8 +420,43 @@ fn benchmark_preset_is_local_testnet_without_markets() {
 			assert_eq!(pallet_contract_equilibrium::NextMarketId::<Runtime>::get(), 0);
 			assert_eq!(pallet_contract_equilibrium::Markets::<Runtime>::count(), 0);
 			assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 4);
+			assert!(pallet_assets::Asset::<Runtime>::iter_keys().next().is_none());
 		},
 	);
+}
+
+#[test]
+fn development_chains_start_with_the_stable_asset() {
+	use equilibrium_runtime::{
+		configs::{STABLE_ASSET_ID, STABLE_DECIMALS},
+		genesis_config_presets::STABLE_ENDOWMENT,
+	};
+	use frame_support::traits::fungibles::metadata::Inspect as _;
+	for preset in ["development", "local_testnet"] {
+		chain_from_preset(preset).execute_with(|| {
+			let alice = account(Sr25519Keyring::Alice);
+			let bob = account(Sr25519Keyring::Bob);
+			assert_eq!(
+				equilibrium_runtime::Assets::balance(STABLE_ASSET_ID, &bob),
+				STABLE_ENDOWMENT
+			);
+			assert_eq!(equilibrium_runtime::Assets::decimals(STABLE_ASSET_ID), STABLE_DECIMALS);
+			assert_eq!(equilibrium_runtime::Assets::symbol(STABLE_ASSET_ID), b"USDD".to_vec());
+			// Transfers work, and the asset is sufficient: a fresh account may hold it alone.
+			let fresh = sp_runtime::AccountId32::new([7; 32]);
+			assert_ok!(equilibrium_runtime::Assets::transfer(
+				signed(Sr25519Keyring::Alice),
+				STABLE_ASSET_ID.into(),
+				fresh.clone().into(),
+				1_000_000,
+			));
+			assert_eq!(equilibrium_runtime::Assets::balance(STABLE_ASSET_ID, &fresh), 1_000_000);
+			assert_eq!(
+				equilibrium_runtime::Assets::balance(STABLE_ASSET_ID, &alice),
+				STABLE_ENDOWMENT - 1_000_000
+			);
+		});
+	}
 }
 
 #[test]

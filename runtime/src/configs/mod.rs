@@ -10,6 +10,6 @@ mod system;
 
 pub use consensus::*;
 pub use governance::*;
-pub use liquidity::AssetKind;
+pub use liquidity::{AssetKind, STABLE_ASSET_ID, STABLE_DECIMALS, STABLE_UNIT};
 pub use monetary::*;
 pub use system::*;
