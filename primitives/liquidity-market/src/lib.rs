@@ -39,5 +39,5 @@ pub use risk::{
 	borrow_limit, health, is_liquidatable, liquidation_price, max_repay, seized_collateral, Priced,
 	RiskError, RiskParams,
 };
-pub use shares::{to_assets, to_shares, VIRTUAL_ASSETS, VIRTUAL_SHARES};
+pub use shares::{debt_of, to_assets, to_debt_shares, to_shares, VIRTUAL_ASSETS, VIRTUAL_SHARES};
 pub use sp_arithmetic::{FixedU128, Perbill};

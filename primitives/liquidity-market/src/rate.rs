@@ -243,6 +243,30 @@ impl RateModel {
 		}
 	}
 
+	/// The rate at target after `blocks` blocks at a constant `utilization`: as many
+	/// dual-ascent steps, which add up to one step of `blocks` times the size until a bound
+	/// stops them (unchanged for a kinked model). A market that nobody touches keeps its
+	/// utilization, so stepping lazily at the next interaction equals stepping every block.
+	pub fn rate_at_target_after(
+		&self,
+		rate_at_target: FixedU128,
+		utilization: FixedU128,
+		blocks: u32,
+	) -> FixedU128 {
+		match self {
+			Self::Kinked(_) => rate_at_target,
+			Self::Adaptive(model) => {
+				let scaled = AdaptiveRate {
+					step_size: model
+						.step_size
+						.saturating_mul(FixedU128::saturating_from_integer(blocks)),
+					..*model
+				};
+				scaled.next_rate_at_target(rate_at_target, utilization)
+			},
+		}
+	}
+
 	/// The rate at target after one block at `utilization` (unchanged for a kinked model).
 	pub fn next_rate_at_target(
 		&self,
@@ -371,6 +395,25 @@ mod tests {
 		);
 		// A kinked model has no state.
 		assert_eq!(RateModel::Kinked(kinked_model()).next_rate_at_target(r, FixedU128::one()), r);
+	}
+
+	#[test]
+	fn lazy_steps_equal_per_block_steps_until_a_bound() {
+		let model = RateModel::Adaptive(adaptive_model());
+		let start = fixed(5e-7);
+		for utilization in [fixed(0.5), fixed(0.95), FixedU128::one()] {
+			let mut stepped = start;
+			for blocks in 1..=5_000u32 {
+				stepped = model.next_rate_at_target(stepped, utilization);
+				let lazy = model.rate_at_target_after(start, utilization, blocks);
+				let gap = if lazy > stepped { lazy - stepped } else { stepped - lazy };
+				// Rounding: one unit of 10⁻¹⁸ per step at most.
+				assert!(
+					gap.into_inner() <= u128::from(blocks),
+					"after {blocks}: {lazy:?} vs {stepped:?}"
+				);
+			}
+		}
 	}
 
 	#[test]

@@ -10,6 +10,8 @@
 //! to anything it likes (the Hundred Finance and Compound-fork "empty market" losses): inflating
 //! the assets per share by a donation gives most of the donation to the phantom.
 //!
+//! Debt shares ([`to_debt_shares`], [`debt_of`]) have no virtual assets: see there.
+//!
 //! **Rounding** always favours the market: shares minted for a supply and assets paid for a
 //! withdrawal round down; shares burned for a withdrawal of assets, debt shares minted for a
 //! borrow and assets owed for a debt round up. Converting to shares and back never gains.
@@ -52,6 +54,41 @@ pub fn to_assets(
 		total_shares.checked_add(VIRTUAL_SHARES)?,
 		rounding,
 	)
+}
+
+/// Debt shares worth `assets` of debt when `total_shares` owe `total_borrows`, rounded as
+/// asked: `assets·total_shares/total_borrows`, or [`VIRTUAL_SHARES`] per unit when nothing is
+/// owed. `None` on overflow.
+///
+/// Debt has no virtual assets: a phantom's share of the debt would be interest that no
+/// borrower pays (a one-unit loan would pay half its interest). Nothing outside the market
+/// moves the debt per share — it grows by interest only — so there is nothing to inflate, and
+/// the starting scale keeps each share a millionth of a unit, so rounding up costs a new
+/// borrower at most that.
+pub fn to_debt_shares(
+	assets: u128,
+	total_borrows: u128,
+	total_shares: u128,
+	rounding: Rounding,
+) -> Option<u128> {
+	if total_borrows == 0 || total_shares == 0 {
+		return assets.checked_mul(VIRTUAL_SHARES);
+	}
+	multiply_by_rational_with_rounding(assets, total_shares, total_borrows, rounding)
+}
+
+/// The debt `shares` owe when `total_shares` owe `total_borrows`, rounded as asked:
+/// `shares·total_borrows/total_shares`, zero when no shares exist. `None` on overflow.
+pub fn debt_of(
+	shares: u128,
+	total_borrows: u128,
+	total_shares: u128,
+	rounding: Rounding,
+) -> Option<u128> {
+	if total_shares == 0 {
+		return Some(0);
+	}
+	multiply_by_rational_with_rounding(shares, total_borrows, total_shares, rounding)
 }
 
 #[cfg(test)]
@@ -145,6 +182,23 @@ mod tests {
 			// Withdrawing assets burns at least the shares they are worth.
 			let burned = to_shares(assets, total_assets, total_shares, Rounding::Up).unwrap();
 			prop_assert!(burned >= minted);
+		}
+
+		/// A borrower owes at least what it borrowed, and the debts of all shares never add up
+		/// to more than one unit per borrower above the total.
+		#[test]
+		fn debt_round_trips_never_favour_the_borrower(
+			assets in 1u128..=u128::from(u64::MAX),
+			total_borrows in 0u128..=u128::from(u64::MAX),
+			total_shares in 0u128..=(u128::from(u64::MAX) * 1_000_000),
+		) {
+			let (total_borrows, total_shares) =
+				if total_borrows == 0 || total_shares == 0 { (0, 0) } else { (total_borrows, total_shares) };
+			let shares = to_debt_shares(assets, total_borrows, total_shares, Rounding::Up).unwrap();
+			let owed = debt_of(shares, total_borrows + assets, total_shares + shares, Rounding::Up).unwrap();
+			prop_assert!(owed >= assets);
+			let others = debt_of(total_shares, total_borrows + assets, total_shares + shares, Rounding::Down).unwrap();
+			prop_assert!(owed + others <= total_borrows + assets + 1);
 		}
 
 		/// Whatever the first depositor and its donation, it gets back at most what it put in.

@@ -1,0 +1,417 @@
+//! Tests of every call, error and event, and of the anchors' known failures that apply before
+//! liquidation exists: empty-market inflation, donations, lazy-state ordering, rounding drift,
+//! stale prices.
+
+#![allow(clippy::arithmetic_side_effects)]
+
+use crate::{mock::*, Error, Event, Markets, Positions};
+use frame_support::traits::{fungible::InspectHold, tokens::Preservation};
+use frame_support::{assert_noop, assert_ok, traits::fungibles::Mutate};
+use liquidity_market_primitives::{FixedU128, KinkedRate, RateModel};
+use sp_runtime::{traits::One, DispatchError, FixedPointNumber, Perbill, TokenError};
+
+const MARKET: u32 = 0;
+
+fn create() {
+	assert_ok!(LiquidityMarket::create_market(RuntimeOrigin::root(), market_params()));
+}
+
+fn usd(who: AccountId) -> Balance {
+	Assets::balance(USD, who)
+}
+
+fn state() -> crate::MarketState<u64> {
+	Markets::<Test>::get(MARKET).unwrap().state
+}
+
+fn position(who: AccountId) -> crate::Position {
+	Positions::<Test>::get(MARKET, who).unwrap_or_default()
+}
+
+/// Alice supplies 100 000 USD; Bob pledges 10 ETH (20 000 USD) and borrows 10 000 USD.
+fn lend_and_borrow() {
+	create();
+	assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, 100_000 * DOLLAR));
+	assert_ok!(LiquidityMarket::deposit_collateral(RuntimeOrigin::signed(BOB), MARKET, 10 * ETHER));
+	assert_ok!(LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, 10_000 * DOLLAR));
+}
+
+#[test]
+fn governance_creates_markets() {
+	build_and_execute(|| {
+		assert_noop!(
+			LiquidityMarket::create_market(RuntimeOrigin::signed(ALICE), market_params()),
+			DispatchError::BadOrigin
+		);
+		create();
+		System::assert_last_event(
+			Event::MarketCreated { market: 0, params: market_params() }.into(),
+		);
+		assert_eq!(state().borrow_index, FixedU128::one());
+		let mut adaptive = market_params();
+		adaptive.rate_model = adaptive_model();
+		assert_ok!(LiquidityMarket::create_market(RuntimeOrigin::root(), adaptive.clone()));
+		assert_eq!(
+			Markets::<Test>::get(1).unwrap().state.rate_at_target,
+			adaptive.rate_model.initial_rate_at_target()
+		);
+		assert_noop!(
+			LiquidityMarket::create_market(RuntimeOrigin::root(), market_params()),
+			Error::<Test>::TooManyMarkets
+		);
+	});
+}
+
+#[test]
+fn bad_markets_are_refused() {
+	build_and_execute(|| {
+		let mut same = market_params();
+		same.collateral_asset = USD;
+		assert_noop!(
+			LiquidityMarket::create_market(RuntimeOrigin::root(), same),
+			Error::<Test>::SameAsset
+		);
+		let mut rate = market_params();
+		rate.rate_model = RateModel::Kinked(KinkedRate {
+			base: FixedU128::from_inner(0),
+			slope_low: FixedU128::from_inner(0),
+			slope_high: FixedU128::from_inner(0),
+			kink: FixedU128::one(),
+		});
+		assert_noop!(
+			LiquidityMarket::create_market(RuntimeOrigin::root(), rate),
+			Error::<Test>::InvalidRateModel
+		);
+		let mut risk = market_params();
+		risk.risk.collateral_factor = Perbill::from_percent(90);
+		assert_noop!(
+			LiquidityMarket::create_market(RuntimeOrigin::root(), risk),
+			Error::<Test>::InvalidRiskParams
+		);
+	});
+}
+
+#[test]
+fn supply_and_withdraw_round_trip_with_a_deposit() {
+	build_and_execute(|| {
+		create();
+		assert_noop!(
+			LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), 7, DOLLAR),
+			Error::<Test>::UnknownMarket
+		);
+		assert_noop!(
+			LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, 0),
+			Error::<Test>::ZeroAmount
+		);
+		let before = usd(ALICE);
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, 1_000 * DOLLAR));
+		// An empty market: a million shares per unit (the virtual shares).
+		let shares = 1_000 * DOLLAR * 1_000_000;
+		System::assert_last_event(
+			Event::Supplied { market: MARKET, who: ALICE, amount: 1_000 * DOLLAR, shares }.into(),
+		);
+		assert_eq!(position(ALICE).supply_shares, shares);
+		assert_eq!(state().cash, 1_000 * DOLLAR);
+		assert_eq!(
+			Balances::balance_on_hold(&crate::HoldReason::PositionDeposit.into(), &ALICE),
+			POSITION_DEPOSIT
+		);
+		assert_noop!(
+			LiquidityMarket::withdraw(RuntimeOrigin::signed(ALICE), MARKET, shares + 1),
+			Error::<Test>::InsufficientShares
+		);
+		assert_ok!(LiquidityMarket::withdraw(RuntimeOrigin::signed(ALICE), MARKET, shares));
+		System::assert_last_event(
+			Event::Withdrawn { market: MARKET, who: ALICE, amount: 1_000 * DOLLAR, shares }.into(),
+		);
+		assert_eq!(usd(ALICE), before);
+		assert!(!Positions::<Test>::contains_key(MARKET, ALICE));
+		assert_eq!(
+			Balances::balance_on_hold(&crate::HoldReason::PositionDeposit.into(), &ALICE),
+			0
+		);
+	});
+}
+
+#[test]
+fn supply_respects_the_cap_and_the_funds() {
+	build_and_execute(|| {
+		let mut capped = market_params();
+		capped.supply_cap = 500 * DOLLAR;
+		assert_ok!(LiquidityMarket::create_market(RuntimeOrigin::root(), capped));
+		assert_noop!(
+			LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, 501 * DOLLAR),
+			Error::<Test>::SupplyCapReached
+		);
+		assert_noop!(
+			LiquidityMarket::supply(RuntimeOrigin::signed(NOBODY), MARKET, DOLLAR),
+			TokenError::FundsUnavailable
+		);
+	});
+}
+
+#[test]
+fn borrowing_needs_collateral_within_the_factor() {
+	build_and_execute(|| {
+		create();
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, 100_000 * DOLLAR));
+		assert_noop!(
+			LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, DOLLAR),
+			Error::<Test>::Undercollateralized
+		);
+		assert_ok!(LiquidityMarket::deposit_collateral(
+			RuntimeOrigin::signed(BOB),
+			MARKET,
+			10 * ETHER
+		));
+		System::assert_last_event(
+			Event::CollateralDeposited { market: MARKET, who: BOB, amount: 10 * ETHER }.into(),
+		);
+		// 10 ETH at 2 000 = 20 000; 75 % of it = 15 000.
+		assert_noop!(
+			LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, 15_000 * DOLLAR + 1),
+			Error::<Test>::Undercollateralized
+		);
+		assert_ok!(LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, 15_000 * DOLLAR));
+		let shares = position(BOB).borrow_shares;
+		System::assert_last_event(
+			Event::Borrowed { market: MARKET, who: BOB, amount: 15_000 * DOLLAR, shares }.into(),
+		);
+		assert_eq!(usd(BOB), 1_015_000 * DOLLAR);
+		assert_eq!(state().total_borrows, 15_000 * DOLLAR);
+		// The collateral cannot leave while it backs the debt.
+		assert_noop!(
+			LiquidityMarket::withdraw_collateral(RuntimeOrigin::signed(BOB), MARKET, 1),
+			Error::<Test>::Undercollateralized
+		);
+		assert_noop!(
+			LiquidityMarket::withdraw_collateral(RuntimeOrigin::signed(BOB), MARKET, 11 * ETHER),
+			Error::<Test>::InsufficientCollateral
+		);
+	});
+}
+
+#[test]
+fn borrowing_is_bounded_by_cash_and_cap() {
+	build_and_execute(|| {
+		let mut capped = market_params();
+		capped.borrow_cap = 1_000 * DOLLAR;
+		assert_ok!(LiquidityMarket::create_market(RuntimeOrigin::root(), capped));
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, 2_000 * DOLLAR));
+		assert_ok!(LiquidityMarket::deposit_collateral(
+			RuntimeOrigin::signed(BOB),
+			MARKET,
+			10 * ETHER
+		));
+		assert_noop!(
+			LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, 1_001 * DOLLAR),
+			Error::<Test>::BorrowCapReached
+		);
+		assert_noop!(
+			LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, 2_001 * DOLLAR),
+			Error::<Test>::InsufficientCash
+		);
+		assert_noop!(
+			LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, 0),
+			Error::<Test>::ZeroAmount
+		);
+	});
+}
+
+#[test]
+fn a_stale_price_stops_borrowing_and_withdrawing_collateral_only() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		set_price(ETH, FixedU128::saturating_from_integer(2_000u32), false);
+		assert_noop!(
+			LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, DOLLAR),
+			Error::<Test>::StalePrice
+		);
+		assert_noop!(
+			LiquidityMarket::withdraw_collateral(RuntimeOrigin::signed(BOB), MARKET, ETHER),
+			Error::<Test>::StalePrice
+		);
+		// Supply, repayment and deposits go on.
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(CHARLIE), MARKET, DOLLAR));
+		assert_ok!(LiquidityMarket::repay(RuntimeOrigin::signed(BOB), MARKET, DOLLAR));
+		assert_ok!(LiquidityMarket::deposit_collateral(RuntimeOrigin::signed(BOB), MARKET, ETHER));
+		// Without debt, collateral leaves whatever the price.
+		assert_ok!(LiquidityMarket::deposit_collateral(
+			RuntimeOrigin::signed(CHARLIE),
+			MARKET,
+			ETHER
+		));
+		assert_ok!(LiquidityMarket::withdraw_collateral(
+			RuntimeOrigin::signed(CHARLIE),
+			MARKET,
+			ETHER
+		));
+		System::assert_last_event(
+			Event::CollateralWithdrawn { market: MARKET, who: CHARLIE, amount: ETHER }.into(),
+		);
+	});
+}
+
+#[test]
+fn interest_accrues_before_anything_reads_the_totals() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		// Utilization 10 %: the kinked rate is 1e-7·0.1/0.8 = 1.25e-8 a block.
+		run_to_block(1 + 1_000_000);
+		// The first call after a million blocks books the interest before it reads a total:
+		// 10 000·1.25e-8·1e6 = 125 USD, 10 % of it to reserves.
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(CHARLIE), MARKET, 1_000 * DOLLAR));
+		assert!(System::events().iter().any(|record| record.event
+			== Event::InterestAccrued {
+				market: MARKET,
+				interest: 125 * DOLLAR,
+				to_reserves: 12_500_000,
+				rate: FixedU128::saturating_from_rational(125u32, 10_000_000_000u64),
+			}
+			.into()));
+		assert_eq!(state().total_borrows, 10_125 * DOLLAR);
+		assert_eq!(state().reserves, 12_500_000);
+		// Charlie's shares were priced after the interest: fewer per dollar than Alice's.
+		let alice_per_dollar = position(ALICE).supply_shares / 100_000;
+		let charlie_per_dollar = position(CHARLIE).supply_shares / 1_000;
+		assert!(charlie_per_dollar < alice_per_dollar);
+		// Bob owes the interest; repaying more than the debt pays only the debt.
+		let before = usd(BOB);
+		assert_ok!(LiquidityMarket::repay(RuntimeOrigin::signed(BOB), MARKET, 20_000 * DOLLAR));
+		assert_eq!(before - usd(BOB), 10_125 * DOLLAR);
+		assert_eq!(state().total_borrows, 0);
+		assert_eq!(position(BOB).borrow_shares, 0);
+		assert_noop!(
+			LiquidityMarket::repay(RuntimeOrigin::signed(BOB), MARKET, DOLLAR),
+			Error::<Test>::NoDebt
+		);
+		// Alice gets her deposit plus 90 % of the interest, less rounding.
+		let alice_before = usd(ALICE);
+		assert_ok!(LiquidityMarket::withdraw(
+			RuntimeOrigin::signed(ALICE),
+			MARKET,
+			position(ALICE).supply_shares
+		));
+		let earned = usd(ALICE) - alice_before - 100_000 * DOLLAR;
+		assert!((112_500_000 - 2 * DOLLAR..=112_500_000).contains(&earned), "earned {earned}");
+	});
+}
+
+#[test]
+fn partial_repayment_retires_shares_rounded_down() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		let shares = position(BOB).borrow_shares;
+		assert_ok!(LiquidityMarket::repay(RuntimeOrigin::signed(BOB), MARKET, 4_000 * DOLLAR));
+		let retired = shares - position(BOB).borrow_shares;
+		System::assert_last_event(
+			Event::Repaid { market: MARKET, who: BOB, amount: 4_000 * DOLLAR, shares: retired }
+				.into(),
+		);
+		// Never more than the repaid amount is worth.
+		assert!(retired * 10 <= shares * 4);
+		assert_eq!(state().total_borrows, 6_000 * DOLLAR);
+	});
+}
+
+#[test]
+fn lenders_cannot_withdraw_what_is_lent() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		assert_noop!(
+			LiquidityMarket::withdraw(
+				RuntimeOrigin::signed(ALICE),
+				MARKET,
+				position(ALICE).supply_shares
+			),
+			Error::<Test>::InsufficientCash
+		);
+	});
+}
+
+#[test]
+fn a_donation_changes_no_exchange_rate() {
+	build_and_execute(|| {
+		create();
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, DOLLAR));
+		// The empty-market attack: donate to the pallet's account to inflate the share price.
+		assert_ok!(<Assets as Mutate<AccountId>>::transfer(
+			USD,
+			&ALICE,
+			&LiquidityMarket::account_id(),
+			100_000 * DOLLAR,
+			Preservation::Preserve,
+		));
+		assert_ok!(LiquidityMarket::supply(
+			RuntimeOrigin::signed(CHARLIE),
+			MARKET,
+			50_000 * DOLLAR
+		));
+		// Charlie's shares per dollar are Alice's: the ledger never saw the donation.
+		assert_eq!(position(CHARLIE).supply_shares, 50_000 * position(ALICE).supply_shares);
+		assert_ok!(LiquidityMarket::withdraw(
+			RuntimeOrigin::signed(CHARLIE),
+			MARKET,
+			position(CHARLIE).supply_shares
+		));
+		assert_eq!(usd(CHARLIE), 1_000_000 * DOLLAR);
+	});
+}
+
+#[test]
+fn a_tiny_loan_still_pays_interest() {
+	build_and_execute(|| {
+		create();
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, 1_000 * DOLLAR));
+		assert_ok!(LiquidityMarket::deposit_collateral(RuntimeOrigin::signed(BOB), MARKET, ETHER));
+		assert_ok!(LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, 1));
+		for block in 2..=10 {
+			run_to_block(block);
+			assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(CHARLIE), MARKET, DOLLAR));
+		}
+		// Nine accruals of a one-unit loan: rounded up, each adds a unit.
+		assert_eq!(state().total_borrows, 10);
+		let before = usd(BOB);
+		assert_ok!(LiquidityMarket::repay(RuntimeOrigin::signed(BOB), MARKET, 100));
+		assert!(before - usd(BOB) >= 10);
+	});
+}
+
+#[test]
+fn the_adaptive_rate_climbs_while_utilization_is_above_target() {
+	build_and_execute(|| {
+		let mut params = market_params();
+		params.rate_model = adaptive_model();
+		assert_ok!(LiquidityMarket::create_market(RuntimeOrigin::root(), params.clone()));
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, 10_000 * DOLLAR));
+		assert_ok!(LiquidityMarket::deposit_collateral(
+			RuntimeOrigin::signed(BOB),
+			MARKET,
+			10 * ETHER
+		));
+		// Utilization 95 %, above the 90 % target.
+		assert_ok!(LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, 9_500 * DOLLAR));
+		let start = state().rate_at_target;
+		run_to_block(101);
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(CHARLIE), MARKET, DOLLAR));
+		let after = state().rate_at_target;
+		// A hundred steps of η·(0.95 − 0.9) = 5e-10 each.
+		let expected = start + FixedU128::saturating_from_rational(5u32, 100_000_000u64);
+		let gap = if after > expected { after - expected } else { expected - after };
+		assert!(gap.into_inner() < 1_000_000, "{after:?} against {expected:?}");
+	});
+}
+
+#[test]
+fn try_state_catches_a_ledger_that_differs_from_the_positions() {
+	new_test_ext().execute_with(|| {
+		create();
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, DOLLAR));
+		Markets::<Test>::mutate(MARKET, |stored| {
+			if let Some(stored) = stored {
+				stored.state.supply_shares += 1;
+			}
+		});
+		assert!(LiquidityMarket::do_try_state().is_err());
+	});
+}

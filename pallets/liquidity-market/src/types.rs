@@ -1,0 +1,118 @@
+//! The lending markets' stored types.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use liquidity_market_primitives::{FixedU128, RateModel, RiskParams};
+use scale_info::TypeInfo;
+use sp_runtime::Perbill;
+
+/// A market's identifier.
+pub type MarketId = u32;
+
+/// What governance sets when it creates a market.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct MarketParams<AssetId> {
+	/// The asset lenders supply and borrowers take.
+	pub loan_asset: AssetId,
+	/// Its decimals: the oracle prices whole units.
+	pub loan_decimals: u8,
+	/// The asset borrowers pledge.
+	pub collateral_asset: AssetId,
+	/// Its decimals.
+	pub collateral_decimals: u8,
+	/// How the borrow rate follows utilization.
+	pub rate_model: RateModel,
+	/// The share of interest kept as reserves.
+	pub reserve_factor: Perbill,
+	/// Collateral factor, liquidation threshold and bonus, close factor.
+	pub risk: RiskParams,
+	/// The most lenders may be owed in all, in the loan asset's smallest unit.
+	pub supply_cap: u128,
+	/// The most borrowers may owe in all, in the loan asset's smallest unit.
+	pub borrow_cap: u128,
+}
+
+/// A market's totals, brought up to date by every interaction (interest first).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct MarketState<BlockNumber> {
+	/// The loan asset the market holds by its own ledger: supplied and repaid, less lent and
+	/// withdrawn. Donations to the pallet's account are not counted.
+	pub cash: u128,
+	/// Everything borrowers owe, interest included.
+	pub total_borrows: u128,
+	/// The protocol's share of the interest (part of what `cash + total_borrows` covers).
+	pub reserves: u128,
+	/// All lenders' shares.
+	pub supply_shares: u128,
+	/// All borrowers' debt shares.
+	pub borrow_shares: u128,
+	/// All collateral pledged, in the collateral asset's smallest unit.
+	pub total_collateral: u128,
+	/// The borrow index: 1 at creation, never falls.
+	pub borrow_index: FixedU128,
+	/// The adaptive model's rate at target (zero for a kinked model).
+	pub rate_at_target: FixedU128,
+	/// The block interest was last accrued in.
+	pub last_accrued: BlockNumber,
+}
+
+impl<BlockNumber> MarketState<BlockNumber> {
+	/// What lenders are owed in all: `cash + total_borrows − reserves`.
+	pub fn supplied(&self) -> u128 {
+		self.cash.saturating_add(self.total_borrows).saturating_sub(self.reserves)
+	}
+}
+
+/// A market as stored.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Market<AssetId, BlockNumber> {
+	/// What governance set.
+	pub params: MarketParams<AssetId>,
+	/// The totals.
+	pub state: MarketState<BlockNumber>,
+}
+
+/// An account's position in a market.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct Position {
+	/// Its supply shares.
+	pub supply_shares: u128,
+	/// Its collateral, in the collateral asset's smallest unit.
+	pub collateral: u128,
+	/// Its debt shares.
+	pub borrow_shares: u128,
+}
+
+impl Position {
+	/// Whether the position holds nothing (and is removed).
+	pub fn is_empty(&self) -> bool {
+		self.supply_shares == 0 && self.collateral == 0 && self.borrow_shares == 0
+	}
+}
