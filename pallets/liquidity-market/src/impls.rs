@@ -1,6 +1,9 @@
 //! What the calls do, interest accrual, solvency checks and the invariants.
 
-use crate::{pallet::*, Market, MarketId, MarketOf, MarketParams, MarketState, Position};
+use crate::{
+	pallet::*, weights::WeightInfo, Market, MarketId, MarketOf, MarketParams, MarketState, Position,
+};
+use alloc::vec::Vec;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -12,8 +15,12 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use liquidity_market_primitives::{
-	borrow_limit, debt_of, to_assets, to_debt_shares, to_shares, utilization, Accrual, FixedU128,
-	Priced,
+	borrow_limit, debt_of, discounted_price, liquidation,
+	queue::{
+		bucket_at, bucket_bit, first_liquidatable_bucket, highest_bit, position_bucket,
+		threshold_bucket,
+	},
+	to_assets, to_debt_shares, to_shares, utilization, Accrual, FixedU128, Liquidation, Priced,
 };
 use pallet_oracle::PriceOracle;
 use sp_runtime::{
@@ -201,23 +208,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(owed_shares > 0, Error::<T>::NoDebt);
 		let debt = Self::debt(state, owed_shares)?;
 		let paid = amount.min(debt);
-		// Repaying all of it retires all the shares; part of it, the shares it is worth,
-		// rounded down.
-		let shares = if paid == debt {
-			owed_shares
-		} else {
-			to_debt_shares(paid, state.total_borrows, state.borrow_shares, Rounding::Down)
-				.ok_or(Error::<T>::Overflow)?
-				.min(owed_shares)
-		};
-		ensure!(shares > 0, Error::<T>::ZeroShares);
+		let shares = Self::retire_debt(state, owed_shares, debt, paid)?;
 		state.cash = state.cash.checked_add(paid).ok_or(Error::<T>::Overflow)?;
-		state.total_borrows = state.total_borrows.saturating_sub(paid);
-		state.borrow_shares = state.borrow_shares.saturating_sub(shares);
-		if state.borrow_shares == 0 {
-			// Rounding may leave a unit owed by nobody: it is not a claim on anyone.
-			state.total_borrows = 0;
-		}
 		Self::update_position(market, &who, |position| {
 			position.borrow_shares = position.borrow_shares.saturating_sub(shares);
 			Ok(())
@@ -232,6 +224,313 @@ impl<T: Config> Pallet<T> {
 		Markets::<T>::insert(market, stored);
 		Self::deposit_event(Event::Repaid { market, who, amount: paid, shares });
 		Ok(())
+	}
+
+	/// Liquidates `borrower`'s position in `market` for at most `requested` of its debt: paid by
+	/// `liquidator`, who receives the seized collateral, or with `None` taken over by the
+	/// market (`absorbed_debt`, `absorbed_collateral`). Writes off what no collateral covers.
+	/// Returns what was done.
+	pub(crate) fn do_liquidate(
+		liquidator: Option<T::AccountId>,
+		market: MarketId,
+		borrower: T::AccountId,
+		requested: u128,
+	) -> Result<Liquidation, DispatchError> {
+		let mut stored = Self::accrued(market)?;
+		let (loan, collateral) = Self::liquidation_prices(&stored.params)?;
+		let mut position = Positions::<T>::get(market, &borrower).unwrap_or_default();
+		ensure!(position.borrow_shares > 0, Error::<T>::NoDebt);
+		let state = &mut stored.state;
+		let debt = Self::debt(state, position.borrow_shares)?;
+		let outcome = liquidation(
+			debt,
+			loan,
+			position.collateral,
+			collateral,
+			&stored.params.risk,
+			requested,
+		);
+		ensure!(outcome != Liquidation::default(), Error::<T>::NotLiquidatable);
+		let settled = outcome.repaid.saturating_add(outcome.bad_debt);
+		let shares = Self::retire_debt(state, position.borrow_shares, debt, settled)?;
+		position.borrow_shares = position.borrow_shares.saturating_sub(shares);
+		position.collateral = position.collateral.saturating_sub(outcome.seized);
+		state.total_collateral = state.total_collateral.saturating_sub(outcome.seized);
+		match &liquidator {
+			Some(_) => {
+				state.cash = state.cash.checked_add(outcome.repaid).ok_or(Error::<T>::Overflow)?
+			},
+			None => {
+				state.absorbed_debt =
+					state.absorbed_debt.checked_add(outcome.repaid).ok_or(Error::<T>::Overflow)?;
+				state.absorbed_collateral = state
+					.absorbed_collateral
+					.checked_add(outcome.seized)
+					.ok_or(Error::<T>::Overflow)?;
+			},
+		}
+		let from_reserves = Self::write_off(state, outcome.bad_debt);
+		Self::update_position(market, &borrower, |stored_position| {
+			*stored_position = position;
+			Ok(())
+		})?;
+		if let Some(liquidator) = &liquidator {
+			if outcome.repaid > 0 {
+				T::Assets::transfer(
+					stored.params.loan_asset.clone(),
+					liquidator,
+					&Self::account_id(),
+					outcome.repaid,
+					Preservation::Preserve,
+				)?;
+			}
+			if outcome.seized > 0 {
+				T::Assets::transfer(
+					stored.params.collateral_asset.clone(),
+					&Self::account_id(),
+					liquidator,
+					outcome.seized,
+					Preservation::Expendable,
+				)?;
+			}
+		}
+		Markets::<T>::insert(market, stored);
+		Self::deposit_event(Event::Liquidated {
+			market,
+			borrower: borrower.clone(),
+			liquidator,
+			repaid: outcome.repaid,
+			seized: outcome.seized,
+		});
+		if outcome.bad_debt > 0 {
+			Self::deposit_event(Event::BadDebt {
+				market,
+				borrower: Some(borrower),
+				amount: outcome.bad_debt,
+				from_reserves,
+			});
+		}
+		Ok(outcome)
+	}
+
+	pub(crate) fn do_buy_collateral(
+		who: T::AccountId,
+		market: MarketId,
+		amount: u128,
+		max_payment: u128,
+	) -> DispatchResult {
+		ensure!(amount > 0, Error::<T>::ZeroAmount);
+		let mut stored = Self::accrued(market)?;
+		let (loan, collateral) = Self::fresh_prices(&stored.params)?;
+		let state = &mut stored.state;
+		ensure!(amount <= state.absorbed_collateral, Error::<T>::InsufficientSeizedCollateral);
+		// The oracle price less the bonus, rounded up.
+		let paid = discounted_price(amount, collateral, loan, &stored.params.risk);
+		ensure!(paid > 0, Error::<T>::ZeroAmount);
+		ensure!(paid <= max_payment, Error::<T>::PriceAboveLimit);
+		state.cash = state.cash.checked_add(paid).ok_or(Error::<T>::Overflow)?;
+		state.absorbed_collateral = state.absorbed_collateral.saturating_sub(amount);
+		let recovered = paid.min(state.absorbed_debt);
+		state.absorbed_debt = state.absorbed_debt.saturating_sub(recovered);
+		// What the sale fetched beyond the debt it recovers belongs to the protocol.
+		state.reserves = state.reserves.saturating_add(paid.saturating_sub(recovered));
+		// Nothing left to sell: what it did not recover is lost.
+		let unrecovered = if state.absorbed_collateral == 0 { state.absorbed_debt } else { 0 };
+		state.absorbed_debt = state.absorbed_debt.saturating_sub(unrecovered);
+		let from_reserves = Self::write_off(state, unrecovered);
+		T::Assets::transfer(
+			stored.params.loan_asset.clone(),
+			&who,
+			&Self::account_id(),
+			paid,
+			Preservation::Preserve,
+		)?;
+		T::Assets::transfer(
+			stored.params.collateral_asset.clone(),
+			&Self::account_id(),
+			&who,
+			amount,
+			Preservation::Expendable,
+		)?;
+		Markets::<T>::insert(market, stored);
+		Self::deposit_event(Event::CollateralBought { market, who, amount, paid });
+		if unrecovered > 0 {
+			Self::deposit_event(Event::BadDebt {
+				market,
+				borrower: None,
+				amount: unrecovered,
+				from_reserves,
+			});
+		}
+		Ok(())
+	}
+
+	/// The hook: in every market with queued positions and prices fresh past the grace period,
+	/// liquidates from the highest bucket down to the first liquidatable one, at most
+	/// [`Config::MaxLiquidationsPerBlock`] positions over all markets. Returns its weight.
+	pub(crate) fn liquidate_queued() -> Weight {
+		let mut budget = T::MaxLiquidationsPerBlock::get();
+		let (mut scanned, mut liquidated) = (0u32, 0u32);
+		for market in 0..NextMarketId::<T>::get() {
+			if budget == 0 {
+				break;
+			}
+			scanned = scanned.saturating_add(1);
+			if OccupiedWords::<T>::get(market) == 0 {
+				continue;
+			}
+			let done = Self::liquidate_market_queue(market, budget);
+			liquidated = liquidated.saturating_add(done);
+			budget = budget.saturating_sub(done);
+		}
+		T::WeightInfo::liquidate_queued(scanned, liquidated)
+	}
+
+	/// Liquidates up to `budget` positions of `market` from the top of its queue; returns how
+	/// many. Stops at the first liquidatable bucket, and at any position that turns out not to
+	/// be liquidatable (which the buckets' margin rules out), so no block repeats vain work.
+	fn liquidate_market_queue(market: MarketId, budget: u32) -> u32 {
+		let Ok(stored) = Self::accrued(market) else { return 0 };
+		let Ok((loan, collateral)) = Self::liquidation_prices(&stored.params) else { return 0 };
+		let threshold = threshold_bucket(
+			collateral,
+			loan,
+			stored.state.total_borrows,
+			stored.state.borrow_shares,
+			&stored.params.risk,
+		);
+		let Some(first) = first_liquidatable_bucket(threshold) else { return 0 };
+		let mut done = 0u32;
+		while done < budget {
+			let Some(top) = Self::highest_bucket(market) else { break };
+			if top < first {
+				break;
+			}
+			let left = budget.saturating_sub(done) as usize;
+			let borrowers: Vec<T::AccountId> =
+				LiquidationQueue::<T>::iter_key_prefix((market, top)).take(left).collect();
+			for borrower in borrowers {
+				let outcome = frame_support::storage::with_storage_layer(|| {
+					Self::do_liquidate(None, market, borrower, u128::MAX)
+				});
+				if outcome.is_err() {
+					return done;
+				}
+				done = done.saturating_add(1);
+			}
+		}
+		done
+	}
+
+	/// The highest occupied bucket of `market`'s queue.
+	fn highest_bucket(market: MarketId) -> Option<u16> {
+		let word = highest_bit(OccupiedWords::<T>::get(market))?;
+		let bit = highest_bit(u128::from(OccupiedBuckets::<T>::get(market, word)))?;
+		Some(bucket_at(word, bit))
+	}
+
+	/// Moves `who`'s entry in `market`'s queue from bucket `from` to bucket `to`.
+	fn refile(market: MarketId, who: &T::AccountId, from: Option<u16>, to: Option<u16>) {
+		if from == to {
+			return;
+		}
+		if let Some(bucket) = from {
+			LiquidationQueue::<T>::remove((market, bucket, who));
+			let left = BucketSizes::<T>::mutate(market, bucket, |size| {
+				*size = size.saturating_sub(1);
+				*size
+			});
+			if left == 0 {
+				BucketSizes::<T>::remove(market, bucket);
+				let (word, bit) = bucket_bit(bucket);
+				let bits = OccupiedBuckets::<T>::mutate(market, word, |bits| {
+					*bits &= !bit;
+					*bits
+				});
+				if bits == 0 {
+					OccupiedBuckets::<T>::remove(market, word);
+					OccupiedWords::<T>::mutate(market, |words| *words &= !(1u128 << word));
+				}
+			}
+		}
+		if let Some(bucket) = to {
+			LiquidationQueue::<T>::insert((market, bucket, who), ());
+			let size = BucketSizes::<T>::mutate(market, bucket, |size| {
+				*size = size.saturating_add(1);
+				*size
+			});
+			if size == 1 {
+				let (word, bit) = bucket_bit(bucket);
+				OccupiedBuckets::<T>::mutate(market, word, |bits| *bits |= bit);
+				OccupiedWords::<T>::mutate(market, |words| *words |= 1u128 << word);
+			}
+		}
+	}
+
+	/// Retires the debt shares that paying `amount` of a position's `debt` (owed by
+	/// `owed_shares`) is worth — all of them for the whole debt, rounded down for part of it —
+	/// and takes `amount` off the market's borrows.
+	fn retire_debt(
+		state: &mut MarketState<BlockNumberFor<T>>,
+		owed_shares: u128,
+		debt: u128,
+		amount: u128,
+	) -> Result<u128, DispatchError> {
+		let shares = if amount >= debt {
+			owed_shares
+		} else {
+			to_debt_shares(amount, state.total_borrows, state.borrow_shares, Rounding::Down)
+				.ok_or(Error::<T>::Overflow)?
+				.min(owed_shares)
+		};
+		ensure!(shares > 0, Error::<T>::ZeroShares);
+		state.total_borrows = state.total_borrows.saturating_sub(amount);
+		state.borrow_shares = state.borrow_shares.saturating_sub(shares);
+		if state.borrow_shares == 0 {
+			// Rounding may leave a unit owed by nobody: it is not a claim on anyone.
+			state.total_borrows = 0;
+		}
+		Ok(shares)
+	}
+
+	/// Books `loss` of debt already taken off the borrows (or the absorbed debt) as lost: the reserves bear it first,
+	/// the lenders (through [`MarketState::supplied`]) the rest. Returns the reserves' part.
+	fn write_off(state: &mut MarketState<BlockNumberFor<T>>, loss: u128) -> u128 {
+		let from_reserves = loss.min(state.reserves);
+		state.reserves = state.reserves.saturating_sub(from_reserves);
+		from_reserves
+	}
+
+	/// Fresh prices of `params`' loan and collateral assets.
+	fn fresh_prices(params: &MarketParams<T::AssetId>) -> Result<(Priced, Priced), DispatchError> {
+		Ok(Self::fresh_prices_since(params)?.0)
+	}
+
+	/// Fresh prices of both assets that have been fresh for the grace period.
+	fn liquidation_prices(
+		params: &MarketParams<T::AssetId>,
+	) -> Result<(Priced, Priced), DispatchError> {
+		let (prices, since) = Self::fresh_prices_since(params)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			now >= since.saturating_add(T::LiquidationGracePeriod::get()),
+			Error::<T>::LiquidationGracePeriod
+		);
+		Ok(prices)
+	}
+
+	/// Fresh prices of both assets and the later block they turned fresh in.
+	#[allow(clippy::type_complexity)]
+	fn fresh_prices_since(
+		params: &MarketParams<T::AssetId>,
+	) -> Result<((Priced, Priced), BlockNumberFor<T>), DispatchError> {
+		let (loan_price, loan_since) =
+			T::Oracle::fresh_price(&params.loan_asset).ok_or(Error::<T>::StalePrice)?;
+		let (collateral_price, collateral_since) =
+			T::Oracle::fresh_price(&params.collateral_asset).ok_or(Error::<T>::StalePrice)?;
+		let loan = Priced { price: loan_price, decimals: params.loan_decimals };
+		let collateral = Priced { price: collateral_price, decimals: params.collateral_decimals };
+		Ok(((loan, collateral), loan_since.max(collateral_since)))
 	}
 
 	/// Market `market` with its interest accrued to the current block (not yet stored).
@@ -291,20 +590,16 @@ impl<T: Config> Pallet<T> {
 		if position.borrow_shares == 0 {
 			return Ok(());
 		}
-		let (loan_price, _) =
-			T::Oracle::fresh_price(&params.loan_asset).ok_or(Error::<T>::StalePrice)?;
-		let (collateral_price, _) =
-			T::Oracle::fresh_price(&params.collateral_asset).ok_or(Error::<T>::StalePrice)?;
-		let loan = Priced { price: loan_price, decimals: params.loan_decimals };
-		let collateral = Priced { price: collateral_price, decimals: params.collateral_decimals };
+		let (loan, collateral) = Self::fresh_prices(params)?;
 		let debt = Self::debt(state, position.borrow_shares)?;
 		let limit = borrow_limit(position.collateral, collateral, &params.risk);
 		ensure!(loan.value(debt, Rounding::Up) <= limit, Error::<T>::Undercollateralized);
 		Ok(())
 	}
 
-	/// Applies `change` to `who`'s position in `market`: holds the deposit when the position
-	/// appears, releases it and removes the position when it empties.
+	/// Applies `change` to `who`'s position in `market`: refiles it in the liquidation queue,
+	/// holds the deposit when the position appears, releases it and removes the position when
+	/// it empties.
 	fn update_position(
 		market: MarketId,
 		who: &T::AccountId,
@@ -313,6 +608,9 @@ impl<T: Config> Pallet<T> {
 		let existing = Positions::<T>::get(market, who);
 		let mut position = existing.unwrap_or_default();
 		change(&mut position)?;
+		let filed =
+			|position: &Position| position_bucket(position.borrow_shares, position.collateral);
+		Self::refile(market, who, existing.as_ref().and_then(filed), filed(&position));
 		let reason = HoldReason::PositionDeposit.into();
 		match (existing.is_some(), position.is_empty()) {
 			(false, false) => {
@@ -336,8 +634,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Checks the pallet's invariants:
 	/// - every market's shares and collateral equal the sum over its positions; its borrow
-	///   index is at least 1; its reserves are covered by cash and borrows; without debt
-	///   shares it has no borrows; it was last accrued no later than now;
+	///   index is at least 1; its reserves are covered by cash, borrows and absorbed debt;
+	///   without debt shares it has no borrows, and without seized collateral no absorbed debt;
+	///   it was last accrued no later than now;
+	/// - every position with debt, and nothing else, is queued, in the bucket of its key; the
+	///   bucket sizes and both levels of the occupancy bitmap agree with the queue;
 	/// - no position is empty or belongs to an unknown market, and each account holds one
 	///   deposit per position;
 	/// - the pallet's account holds at least what the markets' ledgers count, per asset.
@@ -351,19 +652,60 @@ impl<T: Config> Pallet<T> {
 			ensure!(market < NextMarketId::<T>::get(), "a market beyond NextMarketId");
 			let state = &stored.state;
 			let (mut supply, mut borrow, mut collateral) = (0u128, 0u128, 0u128);
-			for (_, position) in Positions::<T>::iter_prefix(market) {
+			let mut filed: BTreeMap<u16, u32> = BTreeMap::new();
+			for (who, position) in Positions::<T>::iter_prefix(market) {
 				ensure!(!position.is_empty(), "an empty position kept");
 				supply = supply.saturating_add(position.supply_shares);
 				borrow = borrow.saturating_add(position.borrow_shares);
 				collateral = collateral.saturating_add(position.collateral);
+				if let Some(bucket) = position_bucket(position.borrow_shares, position.collateral) {
+					ensure!(
+						LiquidationQueue::<T>::contains_key((market, bucket, &who)),
+						"a position with debt is not filed in the bucket of its key"
+					);
+					let count = filed.entry(bucket).or_insert(0);
+					*count = count.saturating_add(1);
+				}
+				ensure!(
+					position.borrow_shares == 0 || position.collateral > 0,
+					"debt without collateral was not written off"
+				);
 			}
+			let queued = LiquidationQueue::<T>::iter_prefix((market,)).count();
+			ensure!(
+				queued == filed.values().map(|count| *count as usize).sum::<usize>(),
+				"the queue holds entries of no position with debt"
+			);
+			ensure!(
+				BucketSizes::<T>::iter_prefix(market).collect::<BTreeMap<_, _>>() == filed,
+				"bucket sizes differ from the queue"
+			);
+			let mut words: BTreeMap<u8, u64> = BTreeMap::new();
+			for bucket in filed.keys() {
+				let (word, bit) = bucket_bit(*bucket);
+				*words.entry(word).or_insert(0) |= bit;
+			}
+			ensure!(
+				OccupiedBuckets::<T>::iter_prefix(market).collect::<BTreeMap<_, _>>() == words,
+				"the occupancy bitmap differs from the queue"
+			);
+			let summary = words.keys().fold(0u128, |summary, word| summary | (1u128 << word));
+			ensure!(OccupiedWords::<T>::get(market) == summary, "the word summary differs");
+			ensure!(
+				state.absorbed_collateral > 0 || state.absorbed_debt == 0,
+				"absorbed debt without collateral to recover it"
+			);
 			ensure!(supply == state.supply_shares, "supply shares differ from the positions'");
 			ensure!(borrow == state.borrow_shares, "debt shares differ from the positions'");
 			ensure!(collateral == state.total_collateral, "collateral differs from the positions'");
 			ensure!(state.borrow_index >= FixedU128::one(), "a borrow index below 1");
 			ensure!(
-				state.reserves <= state.cash.saturating_add(state.total_borrows),
-				"reserves exceed cash and borrows"
+				state.reserves
+					<= state
+						.cash
+						.saturating_add(state.total_borrows)
+						.saturating_add(state.absorbed_debt),
+				"reserves exceed cash, borrows and absorbed debt"
 			);
 			ensure!(
 				state.borrow_shares > 0 || state.total_borrows == 0,
@@ -373,7 +715,9 @@ impl<T: Config> Pallet<T> {
 			let loan = owed.entry(stored.params.loan_asset.clone()).or_insert(0);
 			*loan = loan.saturating_add(state.cash);
 			let pledged = owed.entry(stored.params.collateral_asset.clone()).or_insert(0);
-			*pledged = pledged.saturating_add(state.total_collateral);
+			*pledged = pledged
+				.saturating_add(state.total_collateral)
+				.saturating_add(state.absorbed_collateral);
 		}
 		let mut positions: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for (market, who, _) in Positions::<T>::iter() {

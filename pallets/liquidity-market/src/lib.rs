@@ -10,6 +10,9 @@
 //! - [`Pallet::supply`] / [`Pallet::withdraw`]: the loan asset in for shares, shares out for it.
 //! - [`Pallet::deposit_collateral`] / [`Pallet::withdraw_collateral`].
 //! - [`Pallet::borrow`] / [`Pallet::repay`].
+//! - [`Pallet::liquidate`] (anyone): repays part of an unhealthy position's debt for its
+//!   collateral plus a bonus.
+//! - [`Pallet::buy_collateral`] (anyone): buys what the market's own liquidations seized.
 //!
 //! **Interest first.** Every call accrues the market's interest up to the current block before
 //! it reads a total (the lazy-state ordering the anchors got wrong): one index update, O(1)
@@ -23,8 +26,21 @@
 //! both assets and must leave the debt within the collateral factor; with a stale price they
 //! stop, while supply, repayment and deposits go on.
 //!
+//! **Liquidation without a keeper.** Every position with debt is filed in a queue by its debt
+//! shares per unit of collateral (see [`liquidity_market_primitives::queue`]): interest and
+//! prices move every position's health alike, so they move only the market-wide threshold, and
+//! the unhealthy positions are the highest keys. Liquidators may take any unhealthy position
+//! ([`Pallet::liquidate`]); whatever they leave, the chain takes itself at the start of a block,
+//! at most [`Config::MaxLiquidationsPerBlock`] a block from the top of the queue, whatever the
+//! number of healthy positions below: it takes over the debt and the collateral
+//! (`absorbed_debt`, `absorbed_collateral`) and sells the collateral to anyone at the oracle
+//! price less the bonus ([`Pallet::buy_collateral`]). Debt that no collateral covers is written
+//! off when it appears, from the reserves first, then from the lenders. Liquidations need fresh
+//! prices and wait [`Config::LiquidationGracePeriod`] after a price turns fresh again, so that a
+//! borrower can act on a price the oracle could not report.
+//!
 //! A position's storage is paid by a deposit held in the native token while it exists.
-//! Liquidation, benchmarks and the runtime integration come next (issue 16).
+//! Benchmarks and the runtime integration come next (issue 16).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
@@ -109,6 +125,15 @@ pub mod pallet {
 		#[pallet::constant]
 		type PositionDeposit: Get<NativeBalanceOf<Self>>;
 
+		/// The most positions the chain liquidates itself at the start of a block, over all
+		/// markets.
+		#[pallet::constant]
+		type MaxLiquidationsPerBlock: Get<u32>;
+
+		/// How many blocks liquidations wait after a price turns fresh again.
+		#[pallet::constant]
+		type LiquidationGracePeriod: Get<BlockNumberFor<Self>>;
+
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -132,6 +157,34 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Positions<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, MarketId, Blake2_128Concat, T::AccountId, Position>;
+
+	/// The liquidation queue: every position with debt, by market, bucket of its key (debt
+	/// shares per unit of collateral) and account.
+	#[pallet::storage]
+	pub type LiquidationQueue<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, MarketId>,
+			NMapKey<Twox64Concat, u16>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+		),
+		(),
+	>;
+
+	/// How many positions each non-empty bucket of the queue holds.
+	#[pallet::storage]
+	pub type BucketSizes<T> =
+		StorageDoubleMap<_, Twox64Concat, MarketId, Twox64Concat, u16, u32, ValueQuery>;
+
+	/// Which buckets are occupied: 64 buckets a word, by market and word.
+	#[pallet::storage]
+	pub type OccupiedBuckets<T> =
+		StorageDoubleMap<_, Twox64Concat, MarketId, Twox64Concat, u8, u64, ValueQuery>;
+
+	/// Which words of [`OccupiedBuckets`] are non-zero, by market: the highest occupied bucket
+	/// in two reads.
+	#[pallet::storage]
+	pub type OccupiedWords<T> = StorageMap<_, Twox64Concat, MarketId, u128, ValueQuery>;
 
 	/// The pallet's events.
 	#[pallet::event]
@@ -206,6 +259,42 @@ pub mod pallet {
 			/// The debt shares retired.
 			shares: u128,
 		},
+		/// An unhealthy position was liquidated.
+		Liquidated {
+			/// The market.
+			market: MarketId,
+			/// The borrower.
+			borrower: T::AccountId,
+			/// Who repaid the debt; `None` when the market took the position over itself.
+			liquidator: Option<T::AccountId>,
+			/// The debt repaid.
+			repaid: u128,
+			/// The collateral seized for it.
+			seized: u128,
+		},
+		/// Debt that no collateral covers was written off.
+		BadDebt {
+			/// The market.
+			market: MarketId,
+			/// The borrower it was owed by, `None` for absorbed debt the collateral sold did not
+			/// cover.
+			borrower: Option<T::AccountId>,
+			/// The amount written off.
+			amount: u128,
+			/// The part of it the reserves bore; lenders bore the rest.
+			from_reserves: u128,
+		},
+		/// Collateral the market had seized was sold.
+		CollateralBought {
+			/// The market.
+			market: MarketId,
+			/// The buyer.
+			who: T::AccountId,
+			/// The collateral bought.
+			amount: u128,
+			/// What the buyer paid in the loan asset.
+			paid: u128,
+		},
 		/// Interest was accrued.
 		InterestAccrued {
 			/// The market.
@@ -252,14 +341,29 @@ pub mod pallet {
 		Undercollateralized,
 		/// The position owes nothing.
 		NoDebt,
+		/// The position is healthy: it cannot be liquidated.
+		NotLiquidatable,
+		/// A price turned fresh less than the grace period ago: liquidations wait.
+		LiquidationGracePeriod,
+		/// The market holds less seized collateral.
+		InsufficientSeizedCollateral,
+		/// The collateral costs more than the buyer's limit.
+		PriceAboveLimit,
 		/// An amount overflowed.
 		Overflow,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Liquidates the unhealthy positions liquidators left, highest keys first, at most
+		/// [`Config::MaxLiquidationsPerBlock`].
+		fn on_initialize(_now: BlockNumberFor<T>) -> Weight {
+			Self::liquidate_queued()
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxMarkets::get() > 0, "MaxMarkets must be positive");
+			assert!(T::MaxMarkets::get() <= 256, "MaxMarkets above 256: the hook's scan grows");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -338,6 +442,37 @@ pub mod pallet {
 		pub fn repay(origin: OriginFor<T>, market: MarketId, amount: u128) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_repay(who, market, amount)
+		}
+
+		/// Repays up to `max_repay` of `borrower`'s debt in `market` — at most the close
+		/// factor's share, all of it when the position is deep under water or dust — for that
+		/// value plus the liquidation bonus in its collateral. The position must be unhealthy at
+		/// fresh prices, past the grace period. Anyone may call it.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::liquidate())]
+		pub fn liquidate(
+			origin: OriginFor<T>,
+			market: MarketId,
+			borrower: T::AccountId,
+			max_repay: u128,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(max_repay > 0, Error::<T>::ZeroAmount);
+			Self::do_liquidate(Some(who), market, borrower, max_repay).map(|_| ())
+		}
+
+		/// Buys `amount` of the collateral the market seized, at its fresh oracle price less
+		/// the liquidation bonus, paying at most `max_payment` of the loan asset.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::buy_collateral())]
+		pub fn buy_collateral(
+			origin: OriginFor<T>,
+			market: MarketId,
+			amount: u128,
+			max_payment: u128,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_buy_collateral(who, market, amount, max_payment)
 		}
 	}
 }

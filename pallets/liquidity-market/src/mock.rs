@@ -7,7 +7,7 @@ use crate as pallet_liquidity_market;
 use core::cell::RefCell;
 use frame_support::{
 	derive_impl,
-	traits::{AsEnsureOriginWithArg, ConstU128, ConstU32},
+	traits::{AsEnsureOriginWithArg, ConstU128, ConstU32, ConstU64, Hooks},
 	PalletId,
 };
 use frame_system::{EnsureRoot, EnsureSigned};
@@ -38,6 +38,10 @@ pub const ALICE: AccountId = 1;
 pub const BOB: AccountId = 2;
 /// Another lender.
 pub const CHARLIE: AccountId = 3;
+/// Positions the hook liquidates a block at most.
+pub const MAX_LIQUIDATIONS_PER_BLOCK: u32 = 4;
+/// Blocks liquidations wait after prices turn fresh.
+pub const GRACE_PERIOD: u64 = 10;
 /// An account without funds.
 pub const NOBODY: AccountId = 99;
 
@@ -102,6 +106,13 @@ impl pallet_assets::Config for Test {
 thread_local! {
 	/// The oracle's prices by asset: `(price, fresh)`.
 	static PRICES: RefCell<BTreeMap<u32, (FixedU128, bool)>> = const { RefCell::new(BTreeMap::new()) };
+	/// The block every fresh price has been fresh since.
+	static FRESH_SINCE: RefCell<u64> = const { RefCell::new(1) };
+}
+
+/// Sets the block every fresh price has been fresh since (1 unless set).
+pub fn set_fresh_since(block: u64) {
+	FRESH_SINCE.with(|since| *since.borrow_mut() = block);
 }
 
 /// Sets an asset's price, fresh or stale.
@@ -115,7 +126,8 @@ pub struct TestOracle;
 impl pallet_oracle::PriceOracle<u32, u64> for TestOracle {
 	fn fresh_price(asset: &u32) -> Option<(FixedU128, u64)> {
 		PRICES.with(|prices| {
-			prices.borrow().get(asset).and_then(|(price, fresh)| fresh.then_some((*price, 1)))
+			let since = FRESH_SINCE.with(|since| *since.borrow());
+			prices.borrow().get(asset).and_then(|(price, fresh)| fresh.then_some((*price, since)))
 		})
 	}
 }
@@ -135,6 +147,8 @@ impl pallet_liquidity_market::Config for Test {
 	type PalletId = LendingPalletId;
 	type MaxMarkets = ConstU32<2>;
 	type PositionDeposit = ConstU128<POSITION_DEPOSIT>;
+	type MaxLiquidationsPerBlock = ConstU32<MAX_LIQUIDATIONS_PER_BLOCK>;
+	type LiquidationGracePeriod = ConstU64<GRACE_PERIOD>;
 	type WeightInfo = ();
 }
 
@@ -203,6 +217,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
+		set_fresh_since(1);
 		set_price(USD, FixedU128::saturating_from_integer(1u32), true);
 		set_price(ETH, FixedU128::saturating_from_integer(2_000u32), true);
 	});
@@ -220,4 +235,11 @@ pub fn build_and_execute(test: impl FnOnce()) {
 /// Moves to block `n`.
 pub fn run_to_block(n: u64) {
 	System::set_block_number(n);
+}
+
+/// Moves to the next block and runs the pallet's `on_initialize` (its liquidations) in it.
+pub fn next_block() {
+	let next = System::block_number() + 1;
+	System::set_block_number(next);
+	LiquidityMarket::on_initialize(next);
 }

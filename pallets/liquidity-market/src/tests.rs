@@ -1,6 +1,6 @@
-//! Tests of every call, error and event, and of the anchors' known failures that apply before
-//! liquidation exists: empty-market inflation, donations, lazy-state ordering, rounding drift,
-//! stale prices.
+//! Tests of every call, error and event, and of the anchors' known failures: empty-market
+//! inflation, donations, lazy-state ordering, rounding drift, stale prices, liquidation on a
+//! stale price, a crash larger than the collateral's margin.
 
 #![allow(clippy::arithmetic_side_effects)]
 
@@ -402,6 +402,337 @@ fn the_adaptive_rate_climbs_while_utilization_is_above_target() {
 	});
 }
 
+fn set_eth_price(dollars: u32) {
+	set_price(ETH, FixedU128::saturating_from_integer(dollars), true);
+}
+
+/// What `who` owes with interest to the current block.
+fn debt(who: AccountId) -> Balance {
+	let state = LiquidityMarket::accrued(MARKET).unwrap().state;
+	liquidity_market_primitives::debt_of(
+		position(who).borrow_shares,
+		state.total_borrows,
+		state.borrow_shares,
+		sp_runtime::Rounding::Up,
+	)
+	.unwrap()
+}
+
+fn eth(who: AccountId) -> Balance {
+	Assets::balance(ETH, who)
+}
+
+/// Funds `who` with native tokens for deposits, `dollars` USD and `ethers` ETH.
+fn fund(who: AccountId, dollars: u128, ethers: u128) {
+	use frame_support::traits::fungible::Mutate as _;
+	Balances::set_balance(&who, 1_000);
+	if dollars > 0 {
+		assert_ok!(Assets::mint_into(USD, &who, dollars * DOLLAR));
+	}
+	if ethers > 0 {
+		assert_ok!(Assets::mint_into(ETH, &who, ethers * ETHER));
+	}
+}
+
+#[test]
+fn healthy_positions_and_bad_calls_are_refused() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		run_to_block(20);
+		// Health 16 000/10 000.
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(CHARLIE), MARKET, BOB, u128::MAX),
+			Error::<Test>::NotLiquidatable
+		);
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(CHARLIE), MARKET, ALICE, u128::MAX),
+			Error::<Test>::NoDebt
+		);
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(CHARLIE), MARKET, BOB, 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::none(), MARKET, BOB, 1),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(CHARLIE), 7, BOB, 1),
+			Error::<Test>::UnknownMarket
+		);
+		assert_noop!(
+			LiquidityMarket::buy_collateral(RuntimeOrigin::signed(CHARLIE), MARKET, 1, u128::MAX),
+			Error::<Test>::InsufficientSeizedCollateral
+		);
+		// The hook leaves healthy positions alone.
+		next_block();
+		assert_eq!(position(BOB).collateral, 10 * ETHER);
+	});
+}
+
+#[test]
+fn a_liquidator_repays_half_for_collateral_and_bonus() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		run_to_block(20);
+		// At 1 240 the collateral covers 12 400·0.8 = 9 920 < 10 000 and a bit of interest.
+		set_eth_price(1_240);
+		let owed = debt(BOB);
+		let (usd_before, eth_before) = (usd(CHARLIE), eth(CHARLIE));
+		assert_ok!(LiquidityMarket::liquidate(
+			RuntimeOrigin::signed(CHARLIE),
+			MARKET,
+			BOB,
+			u128::MAX
+		));
+		// Health 0.99 is above the full-close health: half, rounded up.
+		let repaid = owed.div_ceil(2);
+		// repaid·1.05 of value at 1 240 a whole ETH (10^12) per 10^6 of a dollar.
+		let seized = repaid * 105 * 1_000_000 / (100 * 1_240);
+		assert_eq!(usd_before - usd(CHARLIE), repaid);
+		assert_eq!(eth(CHARLIE) - eth_before, seized);
+		assert_eq!(position(BOB).collateral, 10 * ETHER - seized);
+		assert!(debt(BOB).abs_diff(owed - repaid) <= 1);
+		System::assert_has_event(
+			Event::Liquidated {
+				market: MARKET,
+				borrower: BOB,
+				liquidator: Some(CHARLIE),
+				repaid,
+				seized,
+			}
+			.into(),
+		);
+		// Healthy again: a second liquidation is refused.
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(CHARLIE), MARKET, BOB, u128::MAX),
+			Error::<Test>::NotLiquidatable
+		);
+	});
+}
+
+#[test]
+fn a_liquidator_without_funds_changes_nothing() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		run_to_block(20);
+		set_eth_price(1_240);
+		fund(NOBODY, 0, 0);
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(NOBODY), MARKET, BOB, u128::MAX),
+			TokenError::FundsUnavailable
+		);
+	});
+}
+
+#[test]
+fn liquidations_wait_for_fresh_prices_and_the_grace_period() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		run_to_block(20);
+		set_price(ETH, FixedU128::saturating_from_integer(1_000u32), false);
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(CHARLIE), MARKET, BOB, u128::MAX),
+			Error::<Test>::StalePrice
+		);
+		next_block();
+		assert_eq!(position(BOB).collateral, 10 * ETHER);
+		// Fresh again since block 21: Bob has until block 31 to act on the price.
+		set_eth_price(1_000);
+		set_fresh_since(21);
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(CHARLIE), MARKET, BOB, u128::MAX),
+			Error::<Test>::LiquidationGracePeriod
+		);
+		for _ in 22..31 {
+			next_block();
+		}
+		assert_eq!(position(BOB).collateral, 10 * ETHER);
+		next_block();
+		assert_eq!(System::block_number(), 31);
+		assert!(position(BOB).collateral < 10 * ETHER);
+	});
+}
+
+#[test]
+fn the_chain_takes_over_what_liquidators_leave_and_sells_it() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		run_to_block(20);
+		let supplied = state().supplied();
+		// Health 0.9 at 1 125: under the full-close health, so all the debt goes at once.
+		set_eth_price(1_125);
+		run_to_block(21);
+		let owed = debt(BOB);
+		<LiquidityMarket as frame_support::traits::Hooks<u64>>::on_initialize(21);
+		let seized = owed * 105 * 1_000_000 / (100 * 1_125);
+		let after = state();
+		assert_eq!(position(BOB).borrow_shares, 0);
+		assert_eq!(position(BOB).collateral, 10 * ETHER - seized);
+		assert_eq!((after.absorbed_debt, after.absorbed_collateral), (owed, seized));
+		System::assert_has_event(
+			Event::Liquidated {
+				market: MARKET,
+				borrower: BOB,
+				liquidator: None,
+				repaid: owed,
+				seized,
+			}
+			.into(),
+		);
+		// The lenders lost nothing (their claim now includes the absorbed debt; the block of
+		// interest only added to it).
+		assert!(after.supplied() >= supplied);
+		// Anyone buys the collateral at 1 125/1.05 a whole ETH, within its limit.
+		let half = seized / 2;
+		let price = (half * 1_125 * 100).div_ceil(105 * 1_000_000);
+		assert_noop!(
+			LiquidityMarket::buy_collateral(
+				RuntimeOrigin::signed(CHARLIE),
+				MARKET,
+				half,
+				price - 1
+			),
+			Error::<Test>::PriceAboveLimit
+		);
+		assert_noop!(
+			LiquidityMarket::buy_collateral(
+				RuntimeOrigin::signed(CHARLIE),
+				MARKET,
+				seized + 1,
+				u128::MAX
+			),
+			Error::<Test>::InsufficientSeizedCollateral
+		);
+		let usd_before = usd(CHARLIE);
+		assert_ok!(LiquidityMarket::buy_collateral(
+			RuntimeOrigin::signed(CHARLIE),
+			MARKET,
+			half,
+			price
+		));
+		assert_eq!(usd_before - usd(CHARLIE), price);
+		assert_eq!(state().absorbed_debt, owed - price);
+		// The rest: the sale recovers the debt to rounding, which is written off.
+		assert_ok!(LiquidityMarket::buy_collateral(
+			RuntimeOrigin::signed(CHARLIE),
+			MARKET,
+			seized - half,
+			u128::MAX
+		));
+		let sold = state();
+		assert_eq!((sold.absorbed_debt, sold.absorbed_collateral), (0, 0));
+		assert!(sold.supplied() + 2 >= after.supplied());
+		// A stale price stops sales.
+		set_price(ETH, FixedU128::saturating_from_integer(1_125u32), false);
+		assert_noop!(
+			LiquidityMarket::buy_collateral(RuntimeOrigin::signed(CHARLIE), MARKET, 1, u128::MAX),
+			Error::<Test>::StalePrice
+		);
+	});
+}
+
+/// The known failure "a 60 % crash with more positions than a block can liquidate": twenty
+/// positions under water and twenty healthy ones; the hook, four a block, clears the twenty in
+/// ⌈20/4⌉ = 5 blocks, books the loss the collateral cannot cover (reserves first), and never
+/// touches the healthy ones.
+#[test]
+fn a_crash_is_cleared_within_positions_over_budget_blocks_with_the_loss_booked() {
+	build_and_execute(|| {
+		create();
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(ALICE), MARKET, 500_000 * DOLLAR));
+		let risky: Vec<AccountId> = (100..120).collect();
+		let safe: Vec<AccountId> = (200..220).collect();
+		for who in risky.iter().chain(&safe) {
+			fund(*who, 0, 2);
+			assert_ok!(LiquidityMarket::deposit_collateral(
+				RuntimeOrigin::signed(*who),
+				MARKET,
+				ETHER
+			));
+		}
+		for who in &risky {
+			assert_ok!(LiquidityMarket::borrow(
+				RuntimeOrigin::signed(*who),
+				MARKET,
+				1_400 * DOLLAR
+			));
+		}
+		for who in &safe {
+			assert_ok!(LiquidityMarket::borrow(RuntimeOrigin::signed(*who), MARKET, 100 * DOLLAR));
+		}
+		run_to_block(1_000);
+		let before = LiquidityMarket::accrued(MARKET).unwrap().state;
+		assert!(before.reserves > 0);
+		// 2 000 → 800: every risky position owes 1 400 and more against 800 of collateral.
+		set_eth_price(800);
+		for block in 1..=5 {
+			next_block();
+			let left = risky.iter().filter(|who| position(**who).borrow_shares > 0).count();
+			assert_eq!(left, 20 - 4 * block);
+		}
+		let after = state();
+		// All the collateral was seized and sells for 800/1.05 a position; the rest was lost.
+		assert_eq!(after.absorbed_collateral, 20 * ETHER);
+		let covered = (800 * DOLLAR * 100).div_ceil(105);
+		assert_eq!(after.absorbed_debt, 20 * covered);
+		let events = System::events();
+		let losses: Vec<(u128, u128)> = events
+			.iter()
+			.filter_map(|record| match &record.event {
+				RuntimeEvent::LiquidityMarket(Event::BadDebt { amount, from_reserves, .. }) => {
+					Some((*amount, *from_reserves))
+				},
+				_ => None,
+			})
+			.collect();
+		assert_eq!(losses.len(), 20);
+		let lost: u128 = losses.iter().map(|(amount, _)| amount).sum();
+		let from_reserves: u128 = losses.iter().map(|(_, reserves)| reserves).sum();
+		// The reserves went first, all of them; the lenders bore the rest.
+		assert!(from_reserves >= before.reserves);
+		assert_eq!(after.reserves, 0);
+		assert!(lost > 20 * 600 * DOLLAR);
+		let interest = after.total_borrows + after.absorbed_debt + lost + after.cash
+			- before.total_borrows
+			- before.cash;
+		assert!(interest < DOLLAR);
+		assert!(before.supplied() - after.supplied() + interest + 1 >= lost - from_reserves);
+		// The healthy positions were not touched, and nothing is left for the hook.
+		for who in &safe {
+			assert_eq!(position(*who).collateral, ETHER);
+		}
+		next_block();
+		assert_eq!(state().absorbed_collateral, 20 * ETHER);
+	});
+}
+
+#[test]
+fn the_hook_budget_spans_markets_and_stale_markets_wait() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		let mut second = market_params();
+		second.loan_asset = ETH;
+		second.loan_decimals = 12;
+		second.collateral_asset = USD;
+		second.collateral_decimals = 6;
+		assert_ok!(LiquidityMarket::create_market(RuntimeOrigin::root(), second));
+		assert_ok!(LiquidityMarket::supply(RuntimeOrigin::signed(BOB), 1, 100 * ETHER));
+		assert_ok!(LiquidityMarket::deposit_collateral(
+			RuntimeOrigin::signed(CHARLIE),
+			1,
+			20_000 * DOLLAR
+		));
+		assert_ok!(LiquidityMarket::borrow(RuntimeOrigin::signed(CHARLIE), 1, 7 * ETHER));
+		run_to_block(20);
+		// ETH up: Charlie's debt (7 ETH) outgrows its 20 000 USD; ETH down would hurt Bob.
+		set_eth_price(3_000);
+		next_block();
+		assert_eq!(Positions::<Test>::get(1, CHARLIE), None);
+		assert_eq!(position(BOB).collateral, 10 * ETHER);
+	});
+}
+
 #[test]
 fn try_state_catches_a_ledger_that_differs_from_the_positions() {
 	new_test_ext().execute_with(|| {
@@ -418,7 +749,8 @@ fn try_state_catches_a_ledger_that_differs_from_the_positions() {
 
 mod action_sequences {
 	//! Random sequences of every action — supply, withdraw, collateral in and out, borrow,
-	//! repay, price moves, stale prices, time passing — with the invariants checked after every
+	//! repay, price moves, stale prices, time passing, liquidations by accounts and by the
+	//! chain, sales of seized collateral — with the invariants checked after every
 	//! step, and conservation at the end: every unit of both assets is with an account, the
 	//! pallet's ledger, or (for donations, which never happen here) the pallet's account.
 	use super::*;
@@ -435,6 +767,9 @@ mod action_sequences {
 		Price(u32),
 		Stale(bool),
 		Wait(u32),
+		Liquidate(u8, u8, u64),
+		Hook,
+		Buy(u8, u64),
 	}
 
 	fn action() -> impl Strategy<Value = Action> {
@@ -448,6 +783,10 @@ mod action_sequences {
 			(100u32..5_000).prop_map(Action::Price),
 			any::<bool>().prop_map(Action::Stale),
 			(1u32..500_000).prop_map(Action::Wait),
+			(0u8..3, 0u8..3, 1u64..100_000)
+				.prop_map(|(who, borrower, dollars)| Action::Liquidate(who, borrower, dollars)),
+			Just(Action::Hook),
+			(0u8..3, 1u64..50_000).prop_map(|(who, milli)| Action::Buy(who, milli)),
 		]
 	}
 
@@ -507,6 +846,17 @@ mod action_sequences {
 							run_to_block(block);
 							Ok(())
 						},
+						Action::Liquidate(w, borrower, dollars) => LiquidityMarket::liquidate(
+							RuntimeOrigin::signed(who(w)), MARKET, who(borrower),
+							u128::from(dollars) * DOLLAR),
+						Action::Hook => {
+							next_block();
+							block += 1;
+							Ok(())
+						},
+						Action::Buy(w, milli) => LiquidityMarket::buy_collateral(
+							RuntimeOrigin::signed(who(w)), MARKET, u128::from(milli) * ETHER / 1_000,
+							u128::MAX),
 					};
 					LiquidityMarket::do_try_state().expect("invariants hold after every step");
 				}
@@ -518,7 +868,10 @@ mod action_sequences {
 				// collateral what it holds of the other (no donations here).
 				let state = Markets::<Test>::get(MARKET).unwrap().state;
 				assert_eq!(Assets::balance(USD, LiquidityMarket::account_id()), state.cash);
-				assert_eq!(Assets::balance(ETH, LiquidityMarket::account_id()), state.total_collateral);
+				assert_eq!(
+					Assets::balance(ETH, LiquidityMarket::account_id()),
+					state.total_collateral + state.absorbed_collateral
+				);
 			});
 		}
 	}

@@ -61,6 +61,11 @@ pub struct MarketState<BlockNumber> {
 	pub borrow_shares: u128,
 	/// All collateral pledged, in the collateral asset's smallest unit.
 	pub total_collateral: u128,
+	/// Debt the market took over from positions it liquidated itself: owed to lenders, to be
+	/// recovered by selling [`Self::absorbed_collateral`] (`buy_collateral`).
+	pub absorbed_debt: u128,
+	/// The collateral seized by the market's own liquidations, for sale at a discount.
+	pub absorbed_collateral: u128,
 	/// The borrow index: 1 at creation, never falls.
 	pub borrow_index: FixedU128,
 	/// The adaptive model's rate at target (zero for a kinked model).
@@ -70,9 +75,12 @@ pub struct MarketState<BlockNumber> {
 }
 
 impl<BlockNumber> MarketState<BlockNumber> {
-	/// What lenders are owed in all: `cash + total_borrows − reserves`.
+	/// What lenders are owed in all: `cash + total_borrows + absorbed_debt − reserves`.
 	pub fn supplied(&self) -> u128 {
-		self.cash.saturating_add(self.total_borrows).saturating_sub(self.reserves)
+		self.cash
+			.saturating_add(self.total_borrows)
+			.saturating_add(self.absorbed_debt)
+			.saturating_sub(self.reserves)
 	}
 }
 

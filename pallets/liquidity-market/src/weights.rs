@@ -17,6 +17,9 @@ pub trait WeightInfo {
 	fn withdraw_collateral() -> Weight;
 	fn borrow() -> Weight;
 	fn repay() -> Weight;
+	fn liquidate() -> Weight;
+	fn buy_collateral() -> Weight;
+	fn liquidate_queued(m: u32, n: u32) -> Weight;
 }
 
 impl WeightInfo for () {
@@ -39,6 +42,15 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn repay() -> Weight {
+		Weight::zero()
+	}
+	fn liquidate() -> Weight {
+		Weight::zero()
+	}
+	fn buy_collateral() -> Weight {
+		Weight::zero()
+	}
+	fn liquidate_queued(_m: u32, _n: u32) -> Weight {
 		Weight::zero()
 	}
 }

@@ -20,14 +20,16 @@
 //! - [`oracle`]: the median of fresh price feeds and its bounded move per block;
 //! - [`interest`]: utilization from the market's cash ledger, and accrual by a borrow index;
 //! - [`shares`]: supply and borrow shares with virtual shares;
-//! - [`risk`]: borrow limit, health, close factor, seized collateral and the liquidation price
-//!   positions are filed by.
+//! - [`risk`]: borrow limit, health, close factor, seized collateral, the liquidation price and
+//!   what one liquidation repays, seizes and books as bad debt;
+//! - [`queue`]: the key positions are filed by for liquidation, and its buckets.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 
 pub mod interest;
 pub mod oracle;
+pub mod queue;
 pub mod rate;
 pub mod risk;
 pub mod shares;
@@ -36,8 +38,8 @@ pub use interest::{utilization, Accrual, Accrued};
 pub use oracle::{bounded_move, median};
 pub use rate::{supply_rate, AdaptiveRate, KinkedRate, RateError, RateModel};
 pub use risk::{
-	borrow_limit, health, is_liquidatable, liquidation_price, max_repay, seized_collateral, Priced,
-	RiskError, RiskParams,
+	borrow_limit, discounted_price, health, is_liquidatable, liquidation, liquidation_price,
+	max_repay, seized_collateral, Liquidation, Priced, RiskError, RiskParams,
 };
 pub use shares::{debt_of, to_assets, to_debt_shares, to_shares, VIRTUAL_ASSETS, VIRTUAL_SHARES};
 pub use sp_arithmetic::{FixedU128, Perbill};

@@ -15,8 +15,11 @@
 //! - **seized collateral**: `value(repaid)·(1 + bonus)` worth of collateral at its price, rounded
 //!   down, at most the whole collateral;
 //! - **liquidation price**: the collateral price at which `h = 1`, `value(d)/(c·threshold)` per
-//!   whole unit — the key by which the pallet files positions, so that it finds the unhealthy ones
-//!   after a price move without scanning the others.
+//!   whole unit — what a borrower watches;
+//! - **a liquidation** ([`liquidation`]) repays up to the close factor's share and seizes that
+//!   plus the bonus in collateral. When the collateral does not cover it, all the collateral goes
+//!   for what it covers and the rest of the debt — owed by a position with nothing left — is
+//!   **bad debt**, booked at once.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use contract_equilibrium_primitives::fixed::{div, mul, mul_div};
@@ -214,6 +217,60 @@ pub fn seized_collateral(
 	collateral_asset.amount(value, Rounding::Down).min(collateral)
 }
 
+/// What `amount` of collateral is worth in the loan asset at the liquidation discount:
+/// `value(amount)/(1 + bonus)`, rounded up. A liquidator who takes all of a position's
+/// collateral repays this much, and the market sells the collateral it seized at this price.
+pub fn discounted_price(
+	amount: u128,
+	collateral_asset: Priced,
+	debt_asset: Priced,
+	params: &RiskParams,
+) -> u128 {
+	let value = div(
+		collateral_asset.value(amount, Rounding::Down),
+		FixedU128::one().saturating_add(FixedU128::from_perbill(params.liquidation_bonus)),
+		Rounding::Up,
+	);
+	debt_asset.amount(value, Rounding::Up)
+}
+
+/// What one liquidation does to a position.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Liquidation {
+	/// The debt repaid (smallest units of the loan asset), by the liquidator or the market.
+	pub repaid: u128,
+	/// The collateral seized for it (smallest units of the collateral asset).
+	pub seized: u128,
+	/// The debt written off: what is left of it once all the collateral is gone.
+	pub bad_debt: u128,
+}
+
+/// Liquidates a position owing `debt` against `collateral` for at most `requested` of the loan
+/// asset: nothing for a healthy position; otherwise `repaid = min(max_repay, requested)` and
+/// [`seized_collateral`] for it. When that takes all the collateral, `repaid` shrinks to what
+/// the collateral covers at the bonus (`value(collateral)/(1 + bonus)`, rounded up: the
+/// liquidator never gets more than the bonus), and the rest of the debt is bad debt.
+pub fn liquidation(
+	debt: u128,
+	debt_asset: Priced,
+	collateral: u128,
+	collateral_asset: Priced,
+	params: &RiskParams,
+	requested: u128,
+) -> Liquidation {
+	let h = health(collateral, collateral_asset, debt, debt_asset, params);
+	let repaid = max_repay(debt, debt_asset, h, params).min(requested);
+	if repaid == 0 {
+		return Liquidation::default();
+	}
+	let seized = seized_collateral(repaid, debt_asset, collateral, collateral_asset, params);
+	if seized < collateral {
+		return Liquidation { repaid, seized, bad_debt: 0 };
+	}
+	let repaid = discounted_price(collateral, collateral_asset, debt_asset, params).min(repaid);
+	Liquidation { repaid, seized: collateral, bad_debt: debt.saturating_sub(repaid) }
+}
+
 /// The collateral price (numeraire per whole unit) below which the position becomes
 /// liquidatable: `value(debt) / (collateral/10^decimals · threshold)`, rounded up (filed no
 /// later than it must be); `None` without debt, the largest price without collateral.
@@ -315,6 +372,28 @@ mod tests {
 		assert_eq!(max_repay(UNIT / 2, priced(2), h, &p), UNIT / 2);
 		assert_eq!(health(UNIT, priced(1), 0, priced(1), &p), None);
 		assert_eq!(liquidation_price(UNIT, 12, 0, priced(1), &p), None);
+	}
+
+	#[test]
+	fn a_liquidation_books_what_the_collateral_cannot_cover() {
+		let p = params();
+		let debt = 750 * UNIT;
+		// Healthy: nothing.
+		assert_eq!(
+			liquidation(debt, priced(1), 10 * UNIT, priced(100), &p, u128::MAX),
+			Liquidation::default()
+		);
+		// At 93, half, as `max_repay` and `seized_collateral` say; a smaller request caps it.
+		let at_93 = liquidation(debt, priced(1), 10 * UNIT, priced(93), &p, u128::MAX);
+		assert_eq!(at_93.repaid, 375 * UNIT);
+		assert_eq!(at_93.seized, 375 * UNIT * 105 / 100 / 93);
+		assert_eq!(at_93.bad_debt, 0);
+		assert_eq!(liquidation(debt, priced(1), 10 * UNIT, priced(93), &p, UNIT).repaid, UNIT);
+		// At 40 the collateral (400) covers 400/1.05 = 380.95… of the debt: the rest is bad.
+		let at_40 = liquidation(debt, priced(1), 10 * UNIT, priced(40), &p, u128::MAX);
+		assert_eq!(at_40.seized, 10 * UNIT);
+		assert_eq!(at_40.repaid, 400 * UNIT * 100 / 105 + 1);
+		assert_eq!(at_40.bad_debt, debt - at_40.repaid);
 	}
 
 	#[test]
