@@ -130,6 +130,22 @@ impl pallet_oracle::PriceOracle<u32, u64> for TestOracle {
 			prices.borrow().get(asset).and_then(|(price, fresh)| fresh.then_some((*price, since)))
 		})
 	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_fresh_price(asset: &u32, price: FixedU128) {
+		set_price(*asset, price, true);
+	}
+}
+
+/// The benchmarks lend USD against ETH.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkAssets;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u32> for BenchmarkAssets {
+	fn assets() -> ((u32, u8), (u32, u8)) {
+		((USD, 6), (ETH, 12))
+	}
 }
 
 frame_support::parameter_types! {
@@ -150,6 +166,8 @@ impl pallet_liquidity_market::Config for Test {
 	type MaxLiquidationsPerBlock = ConstU32<MAX_LIQUIDATIONS_PER_BLOCK>;
 	type LiquidationGracePeriod = ConstU64<GRACE_PERIOD>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkAssets;
 }
 
 /// A market lending USD against ETH: kinked rate (1e-7 a block to the 80 % kink, 1e-5 more to

@@ -124,3 +124,10 @@ impl Position {
 		self.supply_shares == 0 && self.collateral == 0 && self.borrow_shares == 0
 	}
 }
+
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AssetId> {
+	/// A loan asset and a collateral asset, with their decimals, that exist and can be minted.
+	fn assets() -> ((AssetId, u8), (AssetId, u8));
+}

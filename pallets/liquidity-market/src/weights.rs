@@ -20,6 +20,7 @@ pub trait WeightInfo {
 	fn liquidate() -> Weight;
 	fn buy_collateral() -> Weight;
 	fn liquidate_queued(m: u32, n: u32) -> Weight;
+	fn liquidate_queued_beside_healthy(p: u32) -> Weight;
 }
 
 impl WeightInfo for () {
@@ -51,6 +52,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn liquidate_queued(_m: u32, _n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn liquidate_queued_beside_healthy(_p: u32) -> Weight {
 		Weight::zero()
 	}
 }

@@ -191,4 +191,27 @@ impl<T: Config> PriceOracle<T::AssetId, BlockNumberFor<T>> for Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		Self::fresh_record(asset, now).map(|record| (record.price, record.fresh_since))
 	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_fresh_price(asset: &T::AssetId, price: FixedU128) {
+		if !Oracles::<T>::contains_key(asset) {
+			let feeder: T::AccountId = frame_benchmarking::account("feeder", 0, 0);
+			let settings = crate::OracleSettings {
+				feeders: BoundedVec::truncate_from(alloc::vec![feeder]),
+				min_feeds: 1,
+				max_age: 1_000_000u32.into(),
+				max_change_per_block: sp_runtime::Perbill::from_percent(10),
+			};
+			Oracles::<T>::insert(asset, settings);
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		let record = PriceRecord {
+			price,
+			updated_at: now,
+			fresh_since: Zero::zero(),
+			anchor: price,
+			anchor_blocks: 0,
+		};
+		Prices::<T>::insert(asset, record);
+	}
 }

@@ -95,6 +95,10 @@ pub trait PriceOracle<AssetId, BlockNumber> {
 	/// `max_age` blocks), with the block its fresh spell began; `None` if it is stale or has
 	/// no oracle.
 	fn fresh_price(asset: &AssetId) -> Option<(FixedU128, BlockNumber)>;
+
+	/// Benchmarks only: makes `price` `asset`'s fresh price, fresh since the chain began.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn set_fresh_price(asset: &AssetId, price: FixedU128);
 }
 
 /// Makes asset identifiers for the benchmarks.
