@@ -1,7 +1,8 @@
 //! What the calls do, interest accrual, solvency checks and the invariants.
 
 use crate::{
-	pallet::*, weights::WeightInfo, Market, MarketId, MarketOf, MarketParams, MarketState, Position,
+	pallet::*, weights::WeightInfo, Market, MarketId, MarketOf, MarketParams, MarketState,
+	MarketTuning, Position,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -21,11 +22,12 @@ use liquidity_market_primitives::{
 		threshold_bucket,
 	},
 	to_assets, to_debt_shares, to_shares, utilization, Accrual, FixedU128, Liquidation, Priced,
+	RiskParams,
 };
 use pallet_oracle::PriceOracle;
 use sp_runtime::{
 	traits::{AccountIdConversion, One, Saturating, UniqueSaturatedInto},
-	Rounding,
+	Perbill, Rounding,
 };
 
 impl<T: Config> Pallet<T> {
@@ -47,15 +49,64 @@ impl<T: Config> Pallet<T> {
 			last_accrued: frame_system::Pallet::<T>::block_number(),
 			..Default::default()
 		};
-		Markets::<T>::insert(market, Market { params: params.clone(), state });
+		Markets::<T>::insert(
+			market,
+			Market {
+				params: params.clone(),
+				state,
+				threshold_target: None,
+				pause: Default::default(),
+			},
+		);
 		NextMarketId::<T>::put(market.checked_add(1).ok_or(Error::<T>::Overflow)?);
 		Self::deposit_event(Event::MarketCreated { market, params });
+		Ok(())
+	}
+
+	pub(crate) fn do_tune_market(market: MarketId, tuning: MarketTuning) -> DispatchResult {
+		// Interest so far accrues at the old parameters.
+		let mut stored = Self::accrued(market)?;
+		if let Some(model) = tuning.rate_model {
+			model.validate().map_err(|_| Error::<T>::InvalidRateModel)?;
+			stored.params.rate_model = model;
+			stored.state.rate_at_target = model.initial_rate_at_target();
+		}
+		if let Some(reserve_factor) = tuning.reserve_factor {
+			stored.params.reserve_factor = reserve_factor;
+		}
+		if let Some(risk) = tuning.risk {
+			risk.validate().map_err(|_| Error::<T>::InvalidRiskParams)?;
+			let current = stored.params.risk.liquidation_threshold;
+			if risk.liquidation_threshold < current {
+				// Everything else at once; the threshold stays and comes down gradually, so the
+				// parameters in force must be valid with it too (e.g. a larger bonus).
+				let in_force = RiskParams { liquidation_threshold: current, ..risk };
+				in_force.validate().map_err(|_| Error::<T>::InvalidRiskParams)?;
+				stored.params.risk = in_force;
+				stored.threshold_target = Some(risk.liquidation_threshold);
+			} else {
+				stored.params.risk = risk;
+				stored.threshold_target = None;
+			}
+		}
+		if let Some(cap) = tuning.supply_cap {
+			stored.params.supply_cap = cap;
+		}
+		if let Some(cap) = tuning.borrow_cap {
+			stored.params.borrow_cap = cap;
+		}
+		if let Some(pause) = tuning.pause {
+			stored.pause = pause;
+		}
+		Markets::<T>::insert(market, stored);
+		Self::deposit_event(Event::MarketTuned { market, tuning });
 		Ok(())
 	}
 
 	pub(crate) fn do_supply(who: T::AccountId, market: MarketId, amount: u128) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		let mut stored = Self::accrued(market)?;
+		ensure!(!stored.pause.supply, Error::<T>::Paused);
 		let state = &mut stored.state;
 		let supplied = state.supplied();
 		let after = supplied.checked_add(amount).ok_or(Error::<T>::Overflow)?;
@@ -168,6 +219,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_borrow(who: T::AccountId, market: MarketId, amount: u128) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		let mut stored = Self::accrued(market)?;
+		ensure!(!stored.pause.borrow, Error::<T>::Paused);
 		let state = &mut stored.state;
 		ensure!(amount <= state.cash, Error::<T>::InsufficientCash);
 		let borrows = state.total_borrows.checked_add(amount).ok_or(Error::<T>::Overflow)?;
@@ -237,6 +289,7 @@ impl<T: Config> Pallet<T> {
 		requested: u128,
 	) -> Result<Liquidation, DispatchError> {
 		let mut stored = Self::accrued(market)?;
+		ensure!(!stored.pause.liquidation, Error::<T>::Paused);
 		let (loan, collateral) = Self::liquidation_prices(&stored.params)?;
 		let mut position = Positions::<T>::get(market, &borrower).unwrap_or_default();
 		ensure!(position.borrow_shares > 0, Error::<T>::NoDebt);
@@ -391,6 +444,9 @@ impl<T: Config> Pallet<T> {
 	/// be liquidatable (which the buckets' margin rules out), so no block repeats vain work.
 	fn liquidate_market_queue(market: MarketId, budget: u32) -> u32 {
 		let Ok(stored) = Self::accrued(market) else { return 0 };
+		if stored.pause.liquidation {
+			return 0;
+		}
 		let Ok((loan, collateral)) = Self::liquidation_prices(&stored.params) else { return 0 };
 		let threshold = threshold_bucket(
 			collateral,
@@ -541,7 +597,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Accrues `stored`'s interest from its last accrual to the current block at the rate its
-	/// utilization gives, and steps its rate at target once per block since.
+	/// utilization gives, steps its rate at target once per block since, and brings its
+	/// liquidation threshold down towards a lower target by at most `MaxThresholdStepPerBlock`
+	/// a block.
 	fn accrue(market: MarketId, stored: &mut MarketOf<T>) {
 		let now = frame_system::Pallet::<T>::block_number();
 		let state = &mut stored.state;
@@ -564,6 +622,15 @@ impl<T: Config> Pallet<T> {
 		state.rate_at_target =
 			model.rate_at_target_after(state.rate_at_target, utilization, blocks);
 		state.last_accrued = now;
+		if let Some(target) = stored.threshold_target {
+			let step = T::MaxThresholdStepPerBlock::get().deconstruct().saturating_mul(blocks);
+			let risk = &mut stored.params.risk;
+			risk.liquidation_threshold =
+				risk.liquidation_threshold.saturating_sub(Perbill::from_parts(step)).max(target);
+			if risk.liquidation_threshold == target {
+				stored.threshold_target = None;
+			}
+		}
 		if accrued.interest > 0 {
 			Self::deposit_event(Event::InterestAccrued {
 				market,
@@ -699,6 +766,13 @@ impl<T: Config> Pallet<T> {
 			ensure!(borrow == state.borrow_shares, "debt shares differ from the positions'");
 			ensure!(collateral == state.total_collateral, "collateral differs from the positions'");
 			ensure!(state.borrow_index >= FixedU128::one(), "a borrow index below 1");
+			ensure!(stored.params.risk.validate().is_ok(), "risk parameters in force are invalid");
+			ensure!(
+				stored
+					.threshold_target
+					.is_none_or(|target| target < stored.params.risk.liquidation_threshold),
+				"a threshold target not below the threshold in force"
+			);
 			ensure!(
 				state.reserves
 					<= state

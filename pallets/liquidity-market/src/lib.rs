@@ -6,7 +6,8 @@
 //! at target takes a dual-ascent step per block (see [`liquidity_market_primitives`]).
 //!
 //! - [`Pallet::create_market`] (governance) opens a market with its rate model, reserve factor,
-//!   risk parameters and caps.
+//!   risk parameters and caps; [`Pallet::tune_market`] changes them and pauses supply, borrowing
+//!   or liquidation.
 //! - [`Pallet::supply`] / [`Pallet::withdraw`]: the loan asset in for shares, shares out for it.
 //! - [`Pallet::deposit_collateral`] / [`Pallet::withdraw_collateral`].
 //! - [`Pallet::borrow`] / [`Pallet::repay`].
@@ -81,6 +82,7 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
+	use sp_runtime::Perbill;
 
 	/// The pallet's storage version.
 	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
@@ -136,6 +138,10 @@ pub mod pallet {
 		/// How many blocks liquidations wait after a price turns fresh again.
 		#[pallet::constant]
 		type LiquidationGracePeriod: Get<BlockNumberFor<Self>>;
+
+		/// The most governance lowers a market's liquidation threshold a block.
+		#[pallet::constant]
+		type MaxThresholdStepPerBlock: Get<Perbill>;
 
 		/// Weights of the calls.
 		type WeightInfo: WeightInfo;
@@ -302,6 +308,13 @@ pub mod pallet {
 			/// What the buyer paid in the loan asset.
 			paid: u128,
 		},
+		/// Governance changed a market.
+		MarketTuned {
+			/// The market.
+			market: MarketId,
+			/// What changed.
+			tuning: MarketTuning,
+		},
 		/// Interest was accrued.
 		InterestAccrued {
 			/// The market.
@@ -356,6 +369,8 @@ pub mod pallet {
 		InsufficientSeizedCollateral,
 		/// The collateral costs more than the buyer's limit.
 		PriceAboveLimit,
+		/// Governance paused this in the market.
+		Paused,
 		/// An amount overflowed.
 		Overflow,
 	}
@@ -449,6 +464,20 @@ pub mod pallet {
 		pub fn repay(origin: OriginFor<T>, market: MarketId, amount: u128) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_repay(who, market, amount)
+		}
+
+		/// Changes a live market (governance only): its rate model, reserve factor, risk
+		/// parameters, caps and pause flags, after accruing its interest at the old ones. A lower
+		/// liquidation threshold is reached gradually.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::tune_market())]
+		pub fn tune_market(
+			origin: OriginFor<T>,
+			market: MarketId,
+			tuning: MarketTuning,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_tune_market(market, tuning)
 		}
 
 		/// Repays up to `max_repay` of `borrower`'s debt in `market` — at most the close

@@ -150,6 +150,8 @@ impl crate::BenchmarkHelper<u32> for BenchmarkAssets {
 
 frame_support::parameter_types! {
 	pub const LendingPalletId: PalletId = PalletId(*b"eq/lendm");
+	/// A liquidation threshold comes down by at most 0.1 % a block.
+	pub const ThresholdStep: Perbill = Perbill::from_parts(1_000_000);
 }
 
 impl pallet_liquidity_market::Config for Test {
@@ -165,6 +167,7 @@ impl pallet_liquidity_market::Config for Test {
 	type PositionDeposit = ConstU128<POSITION_DEPOSIT>;
 	type MaxLiquidationsPerBlock = ConstU32<MAX_LIQUIDATIONS_PER_BLOCK>;
 	type LiquidationGracePeriod = ConstU64<GRACE_PERIOD>;
+	type MaxThresholdStepPerBlock = ThresholdStep;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkAssets;

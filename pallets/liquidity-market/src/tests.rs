@@ -8,7 +8,10 @@ use crate::{mock::*, Error, Event, Markets, Positions};
 use frame_support::traits::{fungible::InspectHold, tokens::Preservation};
 use frame_support::{assert_noop, assert_ok, traits::fungibles::Mutate};
 use liquidity_market_primitives::{FixedU128, KinkedRate, RateModel};
-use sp_runtime::{traits::One, DispatchError, FixedPointNumber, Perbill, TokenError};
+use sp_runtime::{
+	traits::{One, Zero},
+	DispatchError, FixedPointNumber, Perbill, TokenError,
+};
 
 const MARKET: u32 = 0;
 
@@ -734,6 +737,173 @@ fn the_hook_budget_spans_markets_and_stale_markets_wait() {
 }
 
 #[test]
+fn governance_tunes_a_live_market_and_pauses_it() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		let tuning = crate::MarketTuning {
+			supply_cap: Some(200_000 * DOLLAR),
+			pause: Some(crate::PauseFlags { supply: true, borrow: true, liquidation: false }),
+			..Default::default()
+		};
+		assert_noop!(
+			LiquidityMarket::tune_market(RuntimeOrigin::signed(ALICE), MARKET, tuning.clone()),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			LiquidityMarket::tune_market(RuntimeOrigin::root(), 7, tuning.clone()),
+			Error::<Test>::UnknownMarket
+		);
+		let mut bad_risk = market_params().risk;
+		bad_risk.collateral_factor = Perbill::from_percent(90);
+		assert_noop!(
+			LiquidityMarket::tune_market(
+				RuntimeOrigin::root(),
+				MARKET,
+				crate::MarketTuning { risk: Some(bad_risk), ..Default::default() }
+			),
+			Error::<Test>::InvalidRiskParams
+		);
+		let bad_model = RateModel::Kinked(KinkedRate {
+			base: FixedU128::zero(),
+			slope_low: FixedU128::zero(),
+			slope_high: FixedU128::zero(),
+			kink: FixedU128::one(),
+		});
+		assert_noop!(
+			LiquidityMarket::tune_market(
+				RuntimeOrigin::root(),
+				MARKET,
+				crate::MarketTuning { rate_model: Some(bad_model), ..Default::default() }
+			),
+			Error::<Test>::InvalidRateModel
+		);
+		assert_ok!(LiquidityMarket::tune_market(RuntimeOrigin::root(), MARKET, tuning.clone()));
+		System::assert_last_event(Event::MarketTuned { market: MARKET, tuning }.into());
+		assert_eq!(Markets::<Test>::get(MARKET).unwrap().params.supply_cap, 200_000 * DOLLAR);
+		// Supply and borrowing stop; repaying, withdrawing and collateral go on.
+		assert_noop!(
+			LiquidityMarket::supply(RuntimeOrigin::signed(CHARLIE), MARKET, DOLLAR),
+			Error::<Test>::Paused
+		);
+		assert_noop!(
+			LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, DOLLAR),
+			Error::<Test>::Paused
+		);
+		assert_ok!(LiquidityMarket::repay(RuntimeOrigin::signed(BOB), MARKET, DOLLAR));
+		assert_ok!(LiquidityMarket::withdraw(RuntimeOrigin::signed(ALICE), MARKET, 1_000_000));
+		assert_ok!(LiquidityMarket::withdraw_collateral(RuntimeOrigin::signed(BOB), MARKET, ETHER));
+		// Pausing liquidation stops the call and the hook.
+		assert_ok!(LiquidityMarket::tune_market(
+			RuntimeOrigin::root(),
+			MARKET,
+			crate::MarketTuning {
+				pause: Some(crate::PauseFlags { liquidation: true, ..Default::default() }),
+				..Default::default()
+			}
+		));
+		run_to_block(20);
+		set_eth_price(1_000);
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(CHARLIE), MARKET, BOB, u128::MAX),
+			Error::<Test>::Paused
+		);
+		next_block();
+		assert_eq!(position(BOB).collateral, 9 * ETHER);
+	});
+}
+
+#[test]
+fn a_new_rate_model_applies_after_the_interest_at_the_old_one() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		run_to_block(1_001);
+		// The old model's interest over the 1 000 blocks, as an interaction would have accrued.
+		let at_old = LiquidityMarket::accrued(MARKET).unwrap().state.total_borrows;
+		assert_ok!(LiquidityMarket::tune_market(
+			RuntimeOrigin::root(),
+			MARKET,
+			crate::MarketTuning { rate_model: Some(adaptive_model()), ..Default::default() }
+		));
+		let stored = Markets::<Test>::get(MARKET).unwrap();
+		assert_eq!(stored.state.total_borrows, at_old);
+		assert_eq!(stored.state.last_accrued, 1_001);
+		assert_eq!(stored.state.rate_at_target, adaptive_model().initial_rate_at_target());
+	});
+}
+
+/// Governance lowering the liquidation threshold under a borrower: nothing at once, 0.1 % a
+/// block, so the borrower has the ramp's length to repay or add collateral.
+#[test]
+fn a_lower_liquidation_threshold_comes_gradually() {
+	build_and_execute(|| {
+		lend_and_borrow();
+		// 15 000 against 20 000 at an 80 % threshold: health 1.067.
+		assert_ok!(LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, 5_000 * DOLLAR));
+		let mut risk = market_params().risk;
+		risk.collateral_factor = Perbill::from_percent(70);
+		risk.liquidation_threshold = Perbill::from_percent(74);
+		assert_ok!(LiquidityMarket::tune_market(
+			RuntimeOrigin::root(),
+			MARKET,
+			crate::MarketTuning { risk: Some(risk), ..Default::default() }
+		));
+		let stored = Markets::<Test>::get(MARKET).unwrap();
+		assert_eq!(stored.params.risk.liquidation_threshold, Perbill::from_percent(80));
+		assert_eq!(stored.params.risk.collateral_factor, Perbill::from_percent(70));
+		assert_eq!(stored.threshold_target, Some(Perbill::from_percent(74)));
+		// The collateral factor applies at once: no new borrowing above 70 %.
+		assert_noop!(
+			LiquidityMarket::borrow(RuntimeOrigin::signed(BOB), MARKET, DOLLAR),
+			Error::<Test>::Undercollateralized
+		);
+		run_to_block(12);
+		// 11 blocks later: 80 % − 1.1 %; Bob is still healthy (15 000 < 20 000·0.789).
+		assert_eq!(
+			LiquidityMarket::accrued(MARKET).unwrap().params.risk.liquidation_threshold,
+			Perbill::from_parts(789_000_000)
+		);
+		assert_noop!(
+			LiquidityMarket::liquidate(RuntimeOrigin::signed(CHARLIE), MARKET, BOB, u128::MAX),
+			Error::<Test>::NotLiquidatable
+		);
+		// Below 75 % (after 50 blocks) Bob can be liquidated; the ramp ends at the target.
+		run_to_block(100);
+		let stored = LiquidityMarket::accrued(MARKET).unwrap();
+		assert_eq!(stored.params.risk.liquidation_threshold, Perbill::from_percent(74));
+		assert_eq!(stored.threshold_target, None);
+		assert_ok!(LiquidityMarket::liquidate(
+			RuntimeOrigin::signed(CHARLIE),
+			MARKET,
+			BOB,
+			u128::MAX
+		));
+		// A higher threshold applies at once, and a bonus the current threshold cannot carry is
+		// refused.
+		let mut higher = risk;
+		higher.liquidation_threshold = Perbill::from_percent(85);
+		assert_ok!(LiquidityMarket::tune_market(
+			RuntimeOrigin::root(),
+			MARKET,
+			crate::MarketTuning { risk: Some(higher), ..Default::default() }
+		));
+		assert_eq!(
+			Markets::<Test>::get(MARKET).unwrap().params.risk.liquidation_threshold,
+			Perbill::from_percent(85)
+		);
+		let mut greedy = risk;
+		greedy.liquidation_bonus = Perbill::from_percent(30);
+		assert_noop!(
+			LiquidityMarket::tune_market(
+				RuntimeOrigin::root(),
+				MARKET,
+				crate::MarketTuning { risk: Some(greedy), ..Default::default() }
+			),
+			Error::<Test>::InvalidRiskParams
+		);
+	});
+}
+
+#[test]
 fn try_state_catches_a_ledger_that_differs_from_the_positions() {
 	new_test_ext().execute_with(|| {
 		create();
@@ -750,7 +920,7 @@ fn try_state_catches_a_ledger_that_differs_from_the_positions() {
 mod action_sequences {
 	//! Random sequences of every action — supply, withdraw, collateral in and out, borrow,
 	//! repay, price moves, stale prices, time passing, liquidations by accounts and by the
-	//! chain, sales of seized collateral — with the invariants checked after every
+	//! chain, sales of seized collateral, governance changing risk parameters and pausing — with the invariants checked after every
 	//! step, and conservation at the end: every unit of both assets is with an account, the
 	//! pallet's ledger, or (for donations, which never happen here) the pallet's account.
 	use super::*;
@@ -770,6 +940,7 @@ mod action_sequences {
 		Liquidate(u8, u8, u64),
 		Hook,
 		Buy(u8, u64),
+		Tune(u8, u8, [bool; 3]),
 	}
 
 	fn action() -> impl Strategy<Value = Action> {
@@ -787,6 +958,8 @@ mod action_sequences {
 				.prop_map(|(who, borrower, dollars)| Action::Liquidate(who, borrower, dollars)),
 			Just(Action::Hook),
 			(0u8..3, 1u64..50_000).prop_map(|(who, milli)| Action::Buy(who, milli)),
+			(60u8..95, 50u8..90, any::<[bool; 3]>())
+				.prop_map(|(threshold, factor, pause)| Action::Tune(threshold, factor, pause)),
 		]
 	}
 
@@ -857,6 +1030,16 @@ mod action_sequences {
 						Action::Buy(w, milli) => LiquidityMarket::buy_collateral(
 							RuntimeOrigin::signed(who(w)), MARKET, u128::from(milli) * ETHER / 1_000,
 							u128::MAX),
+						Action::Tune(threshold, factor, [supply, borrow, liquidation]) => {
+							let mut risk = market_params().risk;
+							risk.liquidation_threshold = Perbill::from_percent(threshold.into());
+							risk.collateral_factor = Perbill::from_percent(factor.into());
+							LiquidityMarket::tune_market(RuntimeOrigin::root(), MARKET, crate::MarketTuning {
+								risk: Some(risk),
+								pause: Some(crate::PauseFlags { supply, borrow, liquidation }),
+								..Default::default()
+							})
+						},
 					};
 					LiquidityMarket::do_try_state().expect("invariants hold after every step");
 				}

@@ -84,15 +84,74 @@ impl<BlockNumber> MarketState<BlockNumber> {
 	}
 }
 
+/// What governance has paused in a market. Repaying, withdrawing and taking collateral back
+/// are never paused: users can always leave.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct PauseFlags {
+	/// No new supply.
+	pub supply: bool,
+	/// No new borrowing.
+	pub borrow: bool,
+	/// No liquidation, by accounts or by the chain.
+	pub liquidation: bool,
+}
+
+/// What governance changes in a live market; `None` leaves a field as it is.
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct MarketTuning {
+	/// A new rate model; the adaptive rate at target restarts from the model's initial value.
+	pub rate_model: Option<RateModel>,
+	/// A new reserve factor.
+	pub reserve_factor: Option<Perbill>,
+	/// New risk parameters. A lower liquidation threshold is reached gradually, at most
+	/// `MaxThresholdStepPerBlock` a block, so that no position becomes liquidatable at once;
+	/// everything else applies at once.
+	pub risk: Option<RiskParams>,
+	/// A new supply cap.
+	pub supply_cap: Option<u128>,
+	/// A new borrow cap.
+	pub borrow_cap: Option<u128>,
+	/// New pause flags.
+	pub pause: Option<PauseFlags>,
+}
+
 /// A market as stored.
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct Market<AssetId, BlockNumber> {
-	/// What governance set.
+	/// What governance set; `params.risk.liquidation_threshold` is the threshold in force.
 	pub params: MarketParams<AssetId>,
 	/// The totals.
 	pub state: MarketState<BlockNumber>,
+	/// A lower liquidation threshold governance set, which the threshold in force approaches
+	/// by at most `MaxThresholdStepPerBlock` a block.
+	pub threshold_target: Option<Perbill>,
+	/// What is paused.
+	pub pause: PauseFlags,
 }
 
 /// An account's position in a market.

@@ -19,8 +19,8 @@ pub trait WeightInfo {
 	fn repay() -> Weight;
 	fn liquidate() -> Weight;
 	fn buy_collateral() -> Weight;
+	fn tune_market() -> Weight;
 	fn liquidate_queued(m: u32, n: u32) -> Weight;
-	fn liquidate_queued_beside_healthy(p: u32) -> Weight;
 }
 
 impl WeightInfo for () {
@@ -51,10 +51,10 @@ impl WeightInfo for () {
 	fn buy_collateral() -> Weight {
 		Weight::zero()
 	}
-	fn liquidate_queued(_m: u32, _n: u32) -> Weight {
+	fn tune_market() -> Weight {
 		Weight::zero()
 	}
-	fn liquidate_queued_beside_healthy(_p: u32) -> Weight {
+	fn liquidate_queued(_m: u32, _n: u32) -> Weight {
 		Weight::zero()
 	}
 }
