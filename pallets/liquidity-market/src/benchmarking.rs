@@ -310,7 +310,8 @@ mod benchmarks {
 	}
 
 	/// The hook over `m` markets, each with a queued healthy position (so each is priced and
-	/// its threshold computed), liquidating `n` positions under water in the last.
+	/// its threshold computed) and collateral it seized before, whose claim it writes down;
+	/// liquidating `n` positions under water in the last, each in a bucket of its own.
 	#[benchmark]
 	fn liquidate_queued(
 		m: Linear<1, { T::MaxMarkets::get() }>,
@@ -320,9 +321,18 @@ mod benchmarks {
 		for index in 0..m {
 			last = market::<T>();
 			borrower::<T>(last, "healthy", index, 10);
+			borrower::<T>(last, "absorbed", index, RISKY_LOAN);
 		}
-		let risky: Vec<T::AccountId> =
-			(0..n).map(|index| borrower::<T>(last, "risky", index, RISKY_LOAN)).collect();
+		// At 1.6 every "absorbed" position (health 0.91) is taken over whole.
+		set_prices::<T>(FixedU128::saturating_from_rational(8u32, 5u32));
+		Pallet::<T>::liquidate_queued();
+		set_prices::<T>(FixedU128::saturating_from_integer(2u32));
+		let risky: Vec<T::AccountId> = (0..n)
+			.map(|index| {
+				let loan = RISKY_LOAN.saturating_sub(u128::from(index).saturating_mul(20));
+				borrower::<T>(last, "risky", index, loan)
+			})
+			.collect();
 		crash::<T>();
 		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();
 
@@ -334,6 +344,7 @@ mod benchmarks {
 		for who in risky {
 			assert!(!Positions::<T>::contains_key(last, &who));
 		}
+		assert!(Markets::<T>::get(last).is_some_and(|stored| stored.state.absorbed_debt > 0));
 	}
 
 	/// The hook liquidating its whole budget beside `p` healthy positions in many buckets: the
@@ -343,9 +354,9 @@ mod benchmarks {
 	fn liquidate_queued_beside_healthy(p: Linear<10, MAX_HEALTHY>) {
 		let market = market::<T>();
 		for index in 0..p {
-			// Loans of 1 to 300 whole units, healthy after the crash: keys over eight octaves
-			// of buckets.
-			borrower::<T>(market, "healthy", index, u128::from(index % 300).saturating_add(1));
+			// Loans of 2 to 301 whole units (above the dust value), healthy after the crash:
+			// keys over seven octaves of buckets.
+			borrower::<T>(market, "healthy", index, u128::from(index % 300).saturating_add(2));
 		}
 		let budget = T::MaxLiquidationsPerBlock::get();
 		for index in 0..budget {

@@ -18,13 +18,14 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use liquidity_market_primitives::{
 	borrow_limit, debt_of, discounted_price, liquidation,
 	queue::{
-		bucket_at, bucket_bit, first_liquidatable_bucket, highest_bit, position_bucket,
-		threshold_bucket,
+		bucket_at, bucket_bit, first_liquidatable_bucket, highest_bit, highest_word,
+		position_bucket, threshold_bucket, word_bit,
 	},
 	to_assets, to_debt_shares, to_shares, utilization, Accrual, FixedU128, Liquidation, Priced,
 	RiskParams,
 };
 use pallet_oracle::PriceOracle;
+use sp_runtime::helpers_128bit::multiply_by_rational_with_rounding;
 use sp_runtime::{
 	traits::{AccountIdConversion, One, Saturating, UniqueSaturatedInto},
 	Perbill, Rounding,
@@ -68,8 +69,10 @@ impl<T: Config> Pallet<T> {
 		let mut stored = Self::accrued(market)?;
 		if let Some(model) = tuning.rate_model {
 			model.validate().map_err(|_| Error::<T>::InvalidRateModel)?;
-			stored.params.rate_model = model;
-			stored.state.rate_at_target = model.initial_rate_at_target();
+			if model != stored.params.rate_model {
+				stored.params.rate_model = model;
+				stored.state.rate_at_target = model.initial_rate_at_target();
+			}
 		}
 		if let Some(reserve_factor) = tuning.reserve_factor {
 			stored.params.reserve_factor = reserve_factor;
@@ -77,13 +80,16 @@ impl<T: Config> Pallet<T> {
 		if let Some(risk) = tuning.risk {
 			risk.validate().map_err(|_| Error::<T>::InvalidRiskParams)?;
 			let current = stored.params.risk.liquidation_threshold;
-			if risk.liquidation_threshold < current {
+			if risk.liquidation_threshold <= current {
 				// Everything else at once; the threshold stays and comes down gradually, so the
 				// parameters in force must be valid with it too (e.g. a larger bonus).
 				let in_force = RiskParams { liquidation_threshold: current, ..risk };
 				in_force.validate().map_err(|_| Error::<T>::InvalidRiskParams)?;
 				stored.params.risk = in_force;
-				stored.threshold_target = Some(risk.liquidation_threshold);
+				// The threshold in force again keeps a ramp under way.
+				if risk.liquidation_threshold < current {
+					stored.threshold_target = Some(risk.liquidation_threshold);
+				}
 			} else {
 				stored.params.risk = risk;
 				stored.threshold_target = None;
@@ -235,6 +241,7 @@ impl<T: Config> Pallet<T> {
 		position.borrow_shares =
 			position.borrow_shares.checked_add(shares).ok_or(Error::<T>::Overflow)?;
 		Self::ensure_solvent(&stored.params, &stored.state, &position)?;
+		Self::ensure_not_dust(&stored.params, &stored.state, &position)?;
 		Self::update_position(market, &who, |stored_position| {
 			*stored_position = position;
 			Ok(())
@@ -262,6 +269,9 @@ impl<T: Config> Pallet<T> {
 		let paid = amount.min(debt);
 		let shares = Self::retire_debt(state, owed_shares, debt, paid)?;
 		state.cash = state.cash.checked_add(paid).ok_or(Error::<T>::Overflow)?;
+		let left =
+			Position { borrow_shares: owed_shares.saturating_sub(shares), ..Default::default() };
+		Self::ensure_not_dust(&stored.params, &stored.state, &left)?;
 		Self::update_position(market, &who, |position| {
 			position.borrow_shares = position.borrow_shares.saturating_sub(shares);
 			Ok(())
@@ -304,6 +314,7 @@ impl<T: Config> Pallet<T> {
 			requested,
 		);
 		ensure!(outcome != Liquidation::default(), Error::<T>::NotLiquidatable);
+		ensure!(liquidator.is_none() || outcome.repaid <= requested, Error::<T>::MaxRepayTooLow);
 		let settled = outcome.repaid.saturating_add(outcome.bad_debt);
 		let shares = Self::retire_debt(state, position.borrow_shares, debt, settled)?;
 		position.borrow_shares = position.borrow_shares.saturating_sub(shares);
@@ -374,23 +385,36 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(amount > 0, Error::<T>::ZeroAmount);
 		let mut stored = Self::accrued(market)?;
-		let (loan, collateral) = Self::fresh_prices(&stored.params)?;
+		ensure!(!stored.pause.liquidation, Error::<T>::Paused);
+		// Sales, like liquidations, wait for prices fresh past the grace period.
+		let (loan, collateral) = Self::liquidation_prices(&stored.params)?;
+		let risk = stored.params.risk;
 		let state = &mut stored.state;
 		ensure!(amount <= state.absorbed_collateral, Error::<T>::InsufficientSeizedCollateral);
 		// The oracle price less the bonus, rounded up.
-		let paid = discounted_price(amount, collateral, loan, &stored.params.risk);
+		let paid = discounted_price(amount, collateral, loan, &risk);
 		ensure!(paid > 0, Error::<T>::ZeroAmount);
 		ensure!(paid <= max_payment, Error::<T>::PriceAboveLimit);
+		// The sale settles its share of the absorbed debt: what it fetches below that share is
+		// lost at once (not when the last unit is sold), what it fetches above goes to the
+		// lenders with the rest of the cash.
+		let share = if amount == state.absorbed_collateral {
+			state.absorbed_debt
+		} else {
+			multiply_by_rational_with_rounding(
+				state.absorbed_debt,
+				amount,
+				state.absorbed_collateral,
+				Rounding::Up,
+			)
+			.ok_or(Error::<T>::Overflow)?
+			.min(state.absorbed_debt)
+		};
 		state.cash = state.cash.checked_add(paid).ok_or(Error::<T>::Overflow)?;
 		state.absorbed_collateral = state.absorbed_collateral.saturating_sub(amount);
-		let recovered = paid.min(state.absorbed_debt);
-		state.absorbed_debt = state.absorbed_debt.saturating_sub(recovered);
-		// What the sale fetched beyond the debt it recovers belongs to the protocol.
-		state.reserves = state.reserves.saturating_add(paid.saturating_sub(recovered));
-		// Nothing left to sell: what it did not recover is lost.
-		let unrecovered = if state.absorbed_collateral == 0 { state.absorbed_debt } else { 0 };
-		state.absorbed_debt = state.absorbed_debt.saturating_sub(unrecovered);
-		let from_reserves = Self::write_off(state, unrecovered);
+		state.absorbed_debt = state.absorbed_debt.saturating_sub(share);
+		let lost = share.saturating_sub(paid);
+		let from_reserves = Self::write_off(state, lost);
 		T::Assets::transfer(
 			stored.params.loan_asset.clone(),
 			&who,
@@ -407,11 +431,11 @@ impl<T: Config> Pallet<T> {
 		)?;
 		Markets::<T>::insert(market, stored);
 		Self::deposit_event(Event::CollateralBought { market, who, amount, paid });
-		if unrecovered > 0 {
+		if lost > 0 {
 			Self::deposit_event(Event::BadDebt {
 				market,
 				borrower: None,
-				amount: unrecovered,
+				amount: lost,
 				from_reserves,
 			});
 		}
@@ -419,19 +443,23 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The hook: in every market with queued positions and prices fresh past the grace period,
+	/// writes the seized collateral's debt down to what the collateral would fetch, and
 	/// liquidates from the highest bucket down to the first liquidatable one, at most
-	/// [`Config::MaxLiquidationsPerBlock`] positions over all markets. Returns its weight.
+	/// [`Config::MaxLiquidationsPerBlock`] positions over all markets, starting from a market
+	/// that rotates every block (so no market's queue can hold up the others'). Returns its
+	/// weight.
 	pub(crate) fn liquidate_queued() -> Weight {
 		let mut budget = T::MaxLiquidationsPerBlock::get();
 		let (mut scanned, mut liquidated) = (0u32, 0u32);
-		for market in 0..NextMarketId::<T>::get() {
+		let markets = NextMarketId::<T>::get();
+		let now: u32 = frame_system::Pallet::<T>::block_number().unique_saturated_into();
+		let start = now.checked_rem(markets).unwrap_or(0);
+		for offset in 0..markets {
 			if budget == 0 {
 				break;
 			}
+			let market = start.saturating_add(offset).checked_rem(markets).unwrap_or(0);
 			scanned = scanned.saturating_add(1);
-			if OccupiedWords::<T>::get(market) == 0 {
-				continue;
-			}
 			let done = Self::liquidate_market_queue(market, budget);
 			liquidated = liquidated.saturating_add(done);
 			budget = budget.saturating_sub(done);
@@ -439,21 +467,39 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::liquidate_queued(scanned, liquidated)
 	}
 
-	/// Liquidates up to `budget` positions of `market` from the top of its queue; returns how
-	/// many. Stops at the first liquidatable bucket, and at any position that turns out not to
-	/// be liquidatable (which the buckets' margin rules out), so no block repeats vain work.
+	/// Works on `market` for the hook with `budget` liquidations left: the write-down of its
+	/// absorbed debt, then up to `budget` liquidations from the top of its queue; returns how
+	/// many it attempted. Stops at the first liquidatable bucket, and at any position that
+	/// turns out not to be liquidatable (which the buckets' margin rules out), so no block
+	/// repeats vain work.
 	fn liquidate_market_queue(market: MarketId, budget: u32) -> u32 {
-		let Ok(stored) = Self::accrued(market) else { return 0 };
+		let queued = OccupiedWords::<T>::get(market) != [0, 0];
+		let Some(stored) = Markets::<T>::get(market) else { return 0 };
+		if !queued && stored.state.absorbed_collateral == 0 {
+			return 0;
+		}
 		if stored.pause.liquidation {
 			return 0;
 		}
 		let Ok((loan, collateral)) = Self::liquidation_prices(&stored.params) else { return 0 };
+		if stored.state.absorbed_debt > 0 {
+			let _ = frame_support::storage::with_storage_layer(|| {
+				Self::write_down_absorbed(market, loan, collateral)
+			});
+		}
+		if !queued {
+			return 0;
+		}
+		// The threshold at the accrued totals; the accrual itself is stored (with its event)
+		// only by a liquidation.
+		let mut current = stored;
+		Self::accrue(market, &mut current, false);
 		let threshold = threshold_bucket(
 			collateral,
 			loan,
-			stored.state.total_borrows,
-			stored.state.borrow_shares,
-			&stored.params.risk,
+			current.state.total_borrows,
+			current.state.borrow_shares,
+			&current.params.risk,
 		);
 		let Some(first) = first_liquidatable_bucket(threshold) else { return 0 };
 		let mut done = 0u32;
@@ -465,22 +511,45 @@ impl<T: Config> Pallet<T> {
 			let left = budget.saturating_sub(done) as usize;
 			let borrowers: Vec<T::AccountId> =
 				LiquidationQueue::<T>::iter_key_prefix((market, top)).take(left).collect();
+			if borrowers.is_empty() {
+				// The bitmap and the queue disagree (try_state rules it out): stop, not spin.
+				break;
+			}
 			for borrower in borrowers {
+				done = done.saturating_add(1);
 				let outcome = frame_support::storage::with_storage_layer(|| {
 					Self::do_liquidate(None, market, borrower, u128::MAX)
 				});
 				if outcome.is_err() {
 					return done;
 				}
-				done = done.saturating_add(1);
 			}
 		}
 		done
 	}
 
+	/// Writes `market`'s absorbed debt down to what its seized collateral fetches at the
+	/// discounted price, booking the difference as bad debt (reserves first): lenders cannot
+	/// withdraw at a share price that counts a claim the collateral no longer covers.
+	fn write_down_absorbed(market: MarketId, loan: Priced, collateral: Priced) -> DispatchResult {
+		let mut stored = Self::accrued(market)?;
+		let state = &mut stored.state;
+		let worth =
+			discounted_price(state.absorbed_collateral, collateral, loan, &stored.params.risk);
+		let lost = state.absorbed_debt.saturating_sub(worth);
+		if lost == 0 {
+			return Ok(());
+		}
+		state.absorbed_debt = state.absorbed_debt.saturating_sub(lost);
+		let from_reserves = Self::write_off(state, lost);
+		Markets::<T>::insert(market, stored);
+		Self::deposit_event(Event::BadDebt { market, borrower: None, amount: lost, from_reserves });
+		Ok(())
+	}
+
 	/// The highest occupied bucket of `market`'s queue.
 	fn highest_bucket(market: MarketId) -> Option<u16> {
-		let word = highest_bit(OccupiedWords::<T>::get(market))?;
+		let word = highest_word(OccupiedWords::<T>::get(market))?;
 		let bit = highest_bit(u128::from(OccupiedBuckets::<T>::get(market, word)))?;
 		Some(bucket_at(word, bit))
 	}
@@ -505,7 +574,12 @@ impl<T: Config> Pallet<T> {
 				});
 				if bits == 0 {
 					OccupiedBuckets::<T>::remove(market, word);
-					OccupiedWords::<T>::mutate(market, |words| *words &= !(1u128 << word));
+					let (half, bit) = word_bit(word);
+					OccupiedWords::<T>::mutate(market, |words| {
+						if let Some(half) = words.get_mut(half) {
+							*half &= !bit;
+						}
+					});
 				}
 			}
 		}
@@ -518,7 +592,12 @@ impl<T: Config> Pallet<T> {
 			if size == 1 {
 				let (word, bit) = bucket_bit(bucket);
 				OccupiedBuckets::<T>::mutate(market, word, |bits| *bits |= bit);
-				OccupiedWords::<T>::mutate(market, |words| *words |= 1u128 << word);
+				let (half, bit) = word_bit(word);
+				OccupiedWords::<T>::mutate(market, |words| {
+					if let Some(half) = words.get_mut(half) {
+						*half |= bit;
+					}
+				});
 			}
 		}
 	}
@@ -592,15 +671,15 @@ impl<T: Config> Pallet<T> {
 	/// Market `market` with its interest accrued to the current block (not yet stored).
 	pub(crate) fn accrued(market: MarketId) -> Result<MarketOf<T>, DispatchError> {
 		let mut stored = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
-		Self::accrue(market, &mut stored);
+		Self::accrue(market, &mut stored, true);
 		Ok(stored)
 	}
 
 	/// Accrues `stored`'s interest from its last accrual to the current block at the rate its
-	/// utilization gives, steps its rate at target once per block since, and brings its
+	/// utilization gives (with an event if `emit`: the accrual is about to be stored), steps its rate at target once per block since, and brings its
 	/// liquidation threshold down towards a lower target by at most `MaxThresholdStepPerBlock`
 	/// a block.
-	fn accrue(market: MarketId, stored: &mut MarketOf<T>) {
+	fn accrue(market: MarketId, stored: &mut MarketOf<T>, emit: bool) {
 		let now = frame_system::Pallet::<T>::block_number();
 		let state = &mut stored.state;
 		if now <= state.last_accrued {
@@ -631,7 +710,7 @@ impl<T: Config> Pallet<T> {
 				stored.threshold_target = None;
 			}
 		}
-		if accrued.interest > 0 {
+		if emit && accrued.interest > 0 {
 			Self::deposit_event(Event::InterestAccrued {
 				market,
 				interest: accrued.interest,
@@ -661,6 +740,23 @@ impl<T: Config> Pallet<T> {
 		let debt = Self::debt(state, position.borrow_shares)?;
 		let limit = borrow_limit(position.collateral, collateral, &params.risk);
 		ensure!(loan.value(debt, Rounding::Up) <= limit, Error::<T>::Undercollateralized);
+		Ok(())
+	}
+
+	/// Fails if `position` would owe a debt worth no more than the market's dust value (at
+	/// fresh prices; a stale price never stops a repayment): dust positions cost the hook's
+	/// budget as much as large ones.
+	fn ensure_not_dust(
+		params: &MarketParams<T::AssetId>,
+		state: &MarketState<BlockNumberFor<T>>,
+		position: &Position,
+	) -> DispatchResult {
+		if position.borrow_shares == 0 {
+			return Ok(());
+		}
+		let Ok((loan, _)) = Self::fresh_prices(params) else { return Ok(()) };
+		let debt = Self::debt(state, position.borrow_shares)?;
+		ensure!(loan.value(debt, Rounding::Down) > params.risk.dust_value, Error::<T>::DustDebt);
 		Ok(())
 	}
 
@@ -756,7 +852,13 @@ impl<T: Config> Pallet<T> {
 				OccupiedBuckets::<T>::iter_prefix(market).collect::<BTreeMap<_, _>>() == words,
 				"the occupancy bitmap differs from the queue"
 			);
-			let summary = words.keys().fold(0u128, |summary, word| summary | (1u128 << word));
+			let summary = words.keys().fold([0u128; 2], |mut summary, word| {
+				let (half, bit) = word_bit(*word);
+				if let Some(half) = summary.get_mut(half) {
+					*half |= bit;
+				}
+				summary
+			});
 			ensure!(OccupiedWords::<T>::get(market) == summary, "the word summary differs");
 			ensure!(
 				state.absorbed_collateral > 0 || state.absorbed_debt == 0,

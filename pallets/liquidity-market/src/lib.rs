@@ -58,7 +58,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-pub use liquidity_market_primitives::{FixedU128, RateModel, RiskParams};
+pub use liquidity_market_primitives::{AdaptiveRate, FixedU128, KinkedRate, RateModel, RiskParams};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -194,10 +194,10 @@ pub mod pallet {
 	pub type OccupiedBuckets<T> =
 		StorageDoubleMap<_, Twox64Concat, MarketId, Twox64Concat, u8, u64, ValueQuery>;
 
-	/// Which words of [`OccupiedBuckets`] are non-zero, by market: the highest occupied bucket
-	/// in two reads.
+	/// Which of the 256 words of [`OccupiedBuckets`] are non-zero, by market (two 128-bit
+	/// halves): the highest occupied bucket in two reads.
 	#[pallet::storage]
-	pub type OccupiedWords<T> = StorageMap<_, Twox64Concat, MarketId, u128, ValueQuery>;
+	pub type OccupiedWords<T> = StorageMap<_, Twox64Concat, MarketId, [u128; 2], ValueQuery>;
 
 	/// The pallet's events.
 	#[pallet::event]
@@ -371,6 +371,12 @@ pub mod pallet {
 		PriceAboveLimit,
 		/// Governance paused this in the market.
 		Paused,
+		/// Liquidating this position takes its whole debt (its collateral covers it only
+		/// whole), more than `max_repay`.
+		MaxRepayTooLow,
+		/// The debt would be worth no more than the market's dust value: borrow more, or repay
+		/// all of it.
+		DustDebt,
 		/// An amount overflowed.
 		Overflow,
 	}

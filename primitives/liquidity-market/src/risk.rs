@@ -247,9 +247,13 @@ pub struct Liquidation {
 
 /// Liquidates a position owing `debt` against `collateral` for at most `requested` of the loan
 /// asset: nothing for a healthy position; otherwise `repaid = min(max_repay, requested)` and
-/// [`seized_collateral`] for it. When that takes all the collateral, `repaid` shrinks to what
-/// the collateral covers at the bonus (`value(collateral)/(1 + bonus)`, rounded up: the
-/// liquidator never gets more than the bonus), and the rest of the debt is bad debt.
+/// [`seized_collateral`] for it. A repayment worth less than one unit of collateral becomes the
+/// whole debt. When the seizure takes all the collateral:
+/// - if the collateral is worth the whole debt, the whole debt is repaid (possibly more than
+///   `requested`: the caller refuses that) for all of it, the bonus being what is left over;
+/// - otherwise the repayment shrinks to what the collateral covers at the bonus
+///   ([`discounted_price`]: never more than the bonus to the liquidator), and the rest of the
+///   debt is bad debt.
 pub fn liquidation(
 	debt: u128,
 	debt_asset: Priced,
@@ -259,13 +263,22 @@ pub fn liquidation(
 	requested: u128,
 ) -> Liquidation {
 	let h = health(collateral, collateral_asset, debt, debt_asset, params);
-	let repaid = max_repay(debt, debt_asset, h, params).min(requested);
+	let mut repaid = max_repay(debt, debt_asset, h, params).min(requested);
 	if repaid == 0 {
 		return Liquidation::default();
 	}
-	let seized = seized_collateral(repaid, debt_asset, collateral, collateral_asset, params);
-	if seized < collateral {
+	let mut seized = seized_collateral(repaid, debt_asset, collateral, collateral_asset, params);
+	if seized == 0 {
+		repaid = debt;
+		seized = seized_collateral(debt, debt_asset, collateral, collateral_asset, params);
+	}
+	if seized > 0 && seized < collateral {
 		return Liquidation { repaid, seized, bad_debt: 0 };
+	}
+	let worth =
+		debt_asset.amount(collateral_asset.value(collateral, Rounding::Down), Rounding::Down);
+	if worth >= debt {
+		return Liquidation { repaid: debt, seized: collateral, bad_debt: 0 };
 	}
 	let repaid = discounted_price(collateral, collateral_asset, debt_asset, params).min(repaid);
 	Liquidation { repaid, seized: collateral, bad_debt: debt.saturating_sub(repaid) }
@@ -394,6 +407,28 @@ mod tests {
 		assert_eq!(at_40.seized, 10 * UNIT);
 		assert_eq!(at_40.repaid, 400 * UNIT * 100 / 105 + 1);
 		assert_eq!(at_40.bad_debt, debt - at_40.repaid);
+	}
+
+	#[test]
+	fn a_solvent_position_leaves_no_bad_debt_and_nothing_is_seized_for_free() {
+		let p = params();
+		// Collateral worth 1.02 of the debt (health 0.816): all of it for the whole debt, no
+		// bad debt (the bonus shrinks to 2 %).
+		let debt = 1_000 * UNIT;
+		let at = liquidation(debt, priced(1), 10 * UNIT, priced(102), &p, u128::MAX);
+		assert_eq!(at, Liquidation { repaid: debt, seized: 10 * UNIT, bad_debt: 0 });
+		// A repayment worth less than one unit of collateral: the whole debt, all of the one
+		// unit, never a repayment for nothing.
+		let coarse = Priced { price: FixedU128::saturating_from_integer(1_000u32), decimals: 0 };
+		let tiny = liquidation(
+			900,
+			Priced { price: FixedU128::one(), decimals: 0 },
+			1,
+			coarse,
+			&p,
+			u128::MAX,
+		);
+		assert!(tiny.seized == 1 && tiny.repaid == 900 && tiny.bad_debt == 0);
 	}
 
 	#[test]
