@@ -8,7 +8,7 @@
 use crate::{ACCOUNTS, MARKET_ADMIN, ROOT};
 use codec::Encode;
 use equilibrium_runtime::{
-	configs::{AssetKind, STABLE_ASSET_ID, STABLE_UNIT},
+	configs::{AssetKind, STABLE_ASSET_ID, STABLE_DECIMALS, STABLE_UNIT},
 	genesis_config_presets::demo_market,
 	Runtime, RuntimeCall, UNIT,
 };
@@ -63,12 +63,23 @@ fn oracle(call: pallet_oracle::Call<Runtime>) -> RuntimeCall {
 	RuntimeCall::Oracle(call)
 }
 
-/// Governance's oracle for the native token: Alice, Bob and Charlie feed, two fresh feeds of
-/// the last ten blocks count, 10 % a block at most.
+/// Governance's oracle for the native token: `feeders` feed, `min_feeds` fresh feeds of the
+/// last `max_age` blocks count, `percent` a block at most.
 fn native_oracle(feeders: &[usize], min_feeds: u32, max_age: u32, percent: u32) -> RuntimeCall {
+	asset_oracle(AssetKind::Native, feeders, min_feeds, max_age, percent)
+}
+
+/// [`native_oracle`] for any asset.
+fn asset_oracle(
+	asset: AssetKind,
+	feeders: &[usize],
+	min_feeds: u32,
+	max_age: u32,
+	percent: u32,
+) -> RuntimeCall {
 	let list: Vec<_> = feeders.iter().map(|index| account(*index)).collect();
 	oracle(pallet_oracle::Call::set_oracle {
-		asset: AssetKind::Native,
+		asset,
 		feeders: list.try_into().unwrap_or_default(),
 		min_feeds,
 		max_age,
@@ -78,6 +89,42 @@ fn native_oracle(feeders: &[usize], min_feeds: u32, max_age: u32, percent: u32) 
 
 fn feed(asset: AssetKind, price: FixedU128) -> RuntimeCall {
 	oracle(pallet_oracle::Call::feed { asset, price })
+}
+
+fn lending(call: pallet_liquidity_market::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::LiquidityMarket(call)
+}
+
+/// A lending market of the stable asset against the native token: an adaptive rate (target
+/// 90 %), 10 % reserves, collateral factor 75 %, threshold 80 %, bonus 5 %, no caps.
+fn lending_market() -> pallet_liquidity_market::MarketParams<AssetKind> {
+	use pallet_liquidity_market::{AdaptiveRate, RateModel, RiskParams};
+	let rate = |parts: u128| FixedU128::from_inner(parts);
+	pallet_liquidity_market::MarketParams {
+		loan_asset: AssetKind::WithId(STABLE_ASSET_ID),
+		loan_decimals: STABLE_DECIMALS,
+		collateral_asset: AssetKind::Native,
+		collateral_decimals: 12,
+		rate_model: RateModel::Adaptive(AdaptiveRate {
+			target_utilization: FixedU128::from_rational(9, 10),
+			step_size: rate(10_000_000_000),
+			steepness: FixedU128::from_u32(4),
+			min_rate_at_target: rate(1_000_000_000),
+			max_rate_at_target: rate(100_000_000_000_000),
+			initial_rate_at_target: rate(100_000_000_000),
+		}),
+		reserve_factor: Perbill::from_percent(10),
+		risk: RiskParams {
+			collateral_factor: Perbill::from_percent(75),
+			liquidation_threshold: Perbill::from_percent(80),
+			liquidation_bonus: Perbill::from_percent(5),
+			close_factor: Perbill::from_percent(50),
+			full_close_health: FixedU128::from_rational(95, 100),
+			dust_value: FixedU128::from_u32(1),
+		},
+		supply_cap: u128::MAX,
+		borrow_cap: u128::MAX,
+	}
 }
 
 fn market(call: pallet_contract_equilibrium::Call<Runtime>) -> RuntimeCall {
@@ -340,6 +387,60 @@ pub fn scripted_seeds() -> Vec<(String, Vec<u8>)> {
 		oracle(pallet_oracle::Call::remove_oracle { asset: AssetKind::Native }),
 	));
 	seeds.push(("script-oracle".into(), prices));
+
+	// Lending: oracles for both assets, a market, Alice lends, Bob borrows against EQ, EQ
+	// crashes from 2 to 0.8 at the oracle's pace, the chain liquidates Bob by itself, Charlie
+	// buys the seized collateral, governance lowers the threshold and pauses.
+	use pallet_liquidity_market::Call as L;
+	let stable = AssetKind::WithId(STABLE_ASSET_ID);
+	let mut loans = Vec::new();
+	loans.extend(op(1, MARKET_ADMIN, native_oracle(&[0, 1, 2], 2, 10, 10)));
+	loans.extend(op(0, MARKET_ADMIN, asset_oracle(stable.clone(), &[0, 1, 2], 2, 10, 10)));
+	for feeder in 0..2 {
+		loans.extend(op(0, feeder, feed(AssetKind::Native, price(2))));
+		loans.extend(op(0, feeder, feed(stable.clone(), price(1))));
+	}
+	loans.extend(op(1, MARKET_ADMIN, lending(L::create_market { params: lending_market() })));
+	loans.extend(op(0, 0, lending(L::supply { market: 0, amount: 100_000 * STABLE_UNIT })));
+	loans.extend(op(0, 1, lending(L::deposit_collateral { market: 0, amount: 10_000 * UNIT })));
+	loans.extend(op(0, 1, lending(L::borrow { market: 0, amount: 14_000 * STABLE_UNIT })));
+	for _ in 0..14 {
+		for feeder in 0..2 {
+			loans.extend(op(0, feeder, feed(AssetKind::Native, FixedU128::from_rational(4, 5))));
+			loans.extend(op(0, feeder, feed(stable.clone(), price(1))));
+		}
+		loans.extend(op(
+			1,
+			3,
+			lending(L::liquidate { market: 0, borrower: account(1), max_repay: 100 * STABLE_UNIT }),
+		));
+	}
+	loans.extend(op(
+		1,
+		2,
+		lending(L::buy_collateral { market: 0, amount: 5_000 * UNIT, max_payment: u128::MAX }),
+	));
+	let mut lower = lending_market().risk;
+	lower.collateral_factor = Perbill::from_percent(60);
+	lower.liquidation_threshold = Perbill::from_percent(65);
+	loans.extend(op(
+		1,
+		ROOT,
+		lending(L::tune_market {
+			market: 0,
+			tuning: pallet_liquidity_market::MarketTuning {
+				risk: Some(lower),
+				pause: Some(pallet_liquidity_market::PauseFlags {
+					supply: true,
+					borrow: true,
+					liquidation: false,
+				}),
+				..Default::default()
+			},
+		}),
+	));
+	loans.extend(op(1, 0, lending(L::withdraw { market: 0, shares: 1_000_000 })));
+	seeds.push(("script-lending".into(), loans));
 	seeds
 }
 
@@ -360,7 +461,7 @@ pub fn random_input(seed: u64) -> Vec<u8> {
 			FixedU128::from_inner(rng.gen_range(0..u128::from(u64::MAX)) * rng.gen_range(0..3_000))
 		};
 		let round = rng.gen_range(0..3u32);
-		let call = match rng.gen_range(0..22) {
+		let call = match rng.gen_range(0..27) {
 			0 => market(M::submit_demand {
 				market: rng.gen_range(0..2),
 				curve: match rng.gen_range(0..3) {
@@ -472,7 +573,12 @@ pub fn random_input(seed: u64) -> Vec<u8> {
 				let call = if rng.gen_bool(0.8) {
 					let count = rng.gen_range(0..5);
 					let feeders: Vec<usize> = (0..count).map(|_| rng.gen_range(0..6)).collect();
-					native_oracle(
+					asset_oracle(
+						if rng.gen_bool(0.7) {
+							AssetKind::Native
+						} else {
+							AssetKind::WithId(STABLE_ASSET_ID)
+						},
 						&feeders,
 						rng.gen_range(0..4),
 						rng.gen_range(0..20),
@@ -497,6 +603,80 @@ pub fn random_input(seed: u64) -> Vec<u8> {
 				},
 				fixed(&mut rng),
 			),
+			22 => {
+				let call = if rng.gen_bool(0.5) {
+					lending(pallet_liquidity_market::Call::create_market {
+						params: lending_market(),
+					})
+				} else {
+					let mut risk = lending_market().risk;
+					risk.liquidation_threshold = Perbill::from_percent(rng.gen_range(50..99));
+					risk.collateral_factor = Perbill::from_percent(rng.gen_range(40..95));
+					lending(pallet_liquidity_market::Call::tune_market {
+						market: rng.gen_range(0..2),
+						tuning: pallet_liquidity_market::MarketTuning {
+							risk: rng.gen_bool(0.5).then_some(risk),
+							pause: rng.gen_bool(0.3).then(|| pallet_liquidity_market::PauseFlags {
+								supply: rng.gen_bool(0.5),
+								borrow: rng.gen_bool(0.5),
+								liquidation: rng.gen_bool(0.5),
+							}),
+							supply_cap: rng
+								.gen_bool(0.2)
+								.then(|| rng.gen_range(0..1_000_000) * STABLE_UNIT),
+							..Default::default()
+						},
+					})
+				};
+				bytes.extend(op(lapse, if rng.gen_bool(0.5) { ROOT } else { MARKET_ADMIN }, call));
+				continue;
+			},
+			23 => lending(if rng.gen_bool(0.6) {
+				pallet_liquidity_market::Call::supply {
+					market: rng.gen_range(0..2),
+					amount: rng.gen_range(0..100_000) * STABLE_UNIT,
+				}
+			} else {
+				pallet_liquidity_market::Call::withdraw {
+					market: rng.gen_range(0..2),
+					shares: rng.gen_range(0..100_000) * STABLE_UNIT * 1_000_000,
+				}
+			}),
+			24 => lending(if rng.gen_bool(0.6) {
+				pallet_liquidity_market::Call::deposit_collateral {
+					market: rng.gen_range(0..2),
+					amount: rng.gen_range(0..10_000) * UNIT,
+				}
+			} else {
+				pallet_liquidity_market::Call::withdraw_collateral {
+					market: rng.gen_range(0..2),
+					amount: rng.gen_range(0..10_000) * UNIT,
+				}
+			}),
+			25 => lending(if rng.gen_bool(0.6) {
+				pallet_liquidity_market::Call::borrow {
+					market: rng.gen_range(0..2),
+					amount: rng.gen_range(0..20_000) * STABLE_UNIT,
+				}
+			} else {
+				pallet_liquidity_market::Call::repay {
+					market: rng.gen_range(0..2),
+					amount: rng.gen_range(0..20_000) * STABLE_UNIT,
+				}
+			}),
+			26 => lending(if rng.gen_bool(0.6) {
+				pallet_liquidity_market::Call::liquidate {
+					market: rng.gen_range(0..2),
+					borrower: account(who),
+					max_repay: rng.gen_range(0..20_000) * STABLE_UNIT,
+				}
+			} else {
+				pallet_liquidity_market::Call::buy_collateral {
+					market: rng.gen_range(0..2),
+					amount: rng.gen_range(0..10_000) * UNIT,
+					max_payment: u128::MAX,
+				}
+			}),
 			_ => {
 				// Noise: random bytes that may or may not decode to a call.
 				let mut noise = vec![lapse, signer];

@@ -260,7 +260,8 @@ impl_runtime_apis! {
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use crate::{
-				Assets, Balances, ConvictionVoting, IntermediatedTrade, Oracle, Preimage, Referenda, Scheduler, Sudo,
+				Assets, Balances, ConvictionVoting, IntermediatedTrade, LiquidityMarket, Oracle, Preimage,
+				Referenda, Scheduler, Sudo,
 				Timestamp, Treasury,
 			};
 
@@ -279,7 +280,8 @@ impl_runtime_apis! {
 			use frame_support::traits::TrackedStorageKey;
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use crate::{
-				Assets, Balances, ConvictionVoting, IntermediatedTrade, Oracle, Preimage, Referenda, Scheduler, Sudo,
+				Assets, Balances, ConvictionVoting, IntermediatedTrade, LiquidityMarket, Oracle, Preimage,
+				Referenda, Scheduler, Sudo,
 				Timestamp, Treasury,
 			};
 

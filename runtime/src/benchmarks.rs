@@ -14,4 +14,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_intermediated_trade, IntermediatedTrade]
 	[pallet_oracle, Oracle]
 	[pallet_assets, Assets]
+	[pallet_liquidity_market, LiquidityMarket]
 );

@@ -265,4 +265,7 @@ mod runtime {
 
 	#[runtime::pallet_index(41)]
 	pub type Assets = pallet_assets;
+
+	#[runtime::pallet_index(42)]
+	pub type LiquidityMarket = pallet_liquidity_market;
 }
