@@ -532,14 +532,18 @@ impl<T: Config> Pallet<T> {
 	/// discounted price, booking the difference as bad debt (reserves first): lenders cannot
 	/// withdraw at a share price that counts a claim the collateral no longer covers.
 	fn write_down_absorbed(market: MarketId, loan: Priced, collateral: Priced) -> DispatchResult {
-		let mut stored = Self::accrued(market)?;
-		let state = &mut stored.state;
+		let stored = Markets::<T>::get(market).ok_or(Error::<T>::UnknownMarket)?;
+		let state = &stored.state;
 		let worth =
 			discounted_price(state.absorbed_collateral, collateral, loan, &stored.params.risk);
 		let lost = state.absorbed_debt.saturating_sub(worth);
 		if lost == 0 {
+			// Nothing to book: no accrual is stored, so none is announced either.
 			return Ok(());
 		}
+		// The write-off reads the reserves: interest first, stored with its event.
+		let mut stored = Self::accrued(market)?;
+		let state = &mut stored.state;
 		state.absorbed_debt = state.absorbed_debt.saturating_sub(lost);
 		let from_reserves = Self::write_off(state, lost);
 		Markets::<T>::insert(market, stored);

@@ -1050,6 +1050,21 @@ fn the_hook_accrues_silently_unless_it_liquidates() {
 		next_block();
 		next_block();
 		assert!(System::events().is_empty());
+		// With seized collateral the claim still covers (the price unchanged), nor does the
+		// write-down look announce an accrual it does not store (Charlie's loan accrues).
+		assert_ok!(LiquidityMarket::deposit_collateral(
+			RuntimeOrigin::signed(CHARLIE),
+			MARKET,
+			10 * ETHER
+		));
+		assert_ok!(LiquidityMarket::borrow(RuntimeOrigin::signed(CHARLIE), MARKET, 1_000 * DOLLAR));
+		set_eth_price(1_125);
+		next_block();
+		assert!(state().absorbed_collateral > 0);
+		System::reset_events();
+		next_block();
+		next_block();
+		assert!(System::events().is_empty());
 	});
 }
 
