@@ -30,6 +30,9 @@
 //! - [`settlement`]: the chain's epoch settlement of a draw, and the first-best benchmark;
 //! - [`metrics`]: blocks to converge, contraction factors, summary statistics;
 //! - [`experiments`]: the experiments, each writing CSV, SVG figures and Markdown tables;
+//! - [`lending`]: a liquidity market (`pallets/liquidity-market`) sequenced on
+//!   [`liquidity_market_primitives`], with borrowers, lenders and a collateral price path, for
+//!   the comparison of its adaptive and kinked rate models;
 //! - [`output`], [`plots`], [`progress`]: CSV and Markdown, SVG figures, progress bars.
 //!
 //! [`aggregate_demand`]: contract_equilibrium_primitives::equilibrium::aggregate_demand
@@ -42,6 +45,7 @@
 pub mod agents;
 pub mod engine;
 pub mod experiments;
+pub mod lending;
 pub mod metrics;
 pub mod output;
 pub mod participation;

@@ -9,6 +9,7 @@ use equilibrium_sim::{
 	agents::DrawSeed,
 	experiments::{
 		convergence::{self, ConvergenceConfig},
+		lending::{self, LendingConfig},
 		proportional::{self, ProportionalConfig},
 		reports::{self, ReportsConfig},
 		scale::{self, ScaleConfig},
@@ -86,6 +87,10 @@ enum Command {
 	/// Private reports (the paper's Algorithm 1) with a lag of 1 to 3 blocks: fixed quantities
 	/// against lines, every rule, n = 20 and 2000; Robbins–Monro under noisy reports.
 	Reports,
+	/// Liquidity markets: the adaptive borrow-rate model against the kinked one on the same
+	/// borrowers and price path, through a demand shock and a 60 % crash; a sweep of the adaptive
+	/// model's step size.
+	Lending,
 	/// Every experiment above with its default settings.
 	All,
 	/// Prints the agents of one replication as CSV (α, β as decimals and as on-chain integers),
@@ -128,9 +133,15 @@ fn main() -> Result<(), Box<dyn Error>> {
 			out.create()?;
 			let mut timings =
 				Csv::create(&out.result("timings.csv"), &["experiment", "wall_seconds"])?;
-			for experiment in
-				["convergence", "tau-sweep", "tau-shock", "proportional", "scale", "reports"]
-			{
+			for experiment in [
+				"convergence",
+				"tau-sweep",
+				"tau-shock",
+				"proportional",
+				"scale",
+				"reports",
+				"lending",
+			] {
 				let started = Instant::now();
 				run_experiment(experiment, common, &out, None)?;
 				let seconds = started.elapsed().as_secs_f64();
@@ -145,6 +156,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 		Command::Proportional => run_experiment("proportional", common, &out, None)?,
 		Command::Scale { sizes } => run_experiment("scale", common, &out, sizes.as_deref())?,
 		Command::Reports => run_experiment("reports", common, &out, None)?,
+		Command::Lending => run_experiment("lending", common, &out, None)?,
 	}
 	Ok(())
 }
@@ -214,6 +226,13 @@ fn run_experiment(
 			}
 			config.quiet = common.quiet;
 			reports::run_experiment(&config, out)?
+		},
+		"lending" => {
+			let mut config = LendingConfig::standard(seed);
+			config.replications = common.replications.unwrap_or(config.replications);
+			config.sweep_replications = config.sweep_replications.min(config.replications);
+			config.quiet = common.quiet;
+			lending::run(&config, out)?
 		},
 		other => return Err(format!("unknown experiment {other}").into()),
 	};

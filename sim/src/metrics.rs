@@ -118,6 +118,29 @@ impl Summary {
 	}
 }
 
+/// The mean and the sample standard deviation (divisor `n − 1`; zero for one value).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeanSd {
+	/// The mean.
+	pub mean: f64,
+	/// The sample standard deviation.
+	pub sd: f64,
+}
+
+impl MeanSd {
+	/// The mean and standard deviation of `values`; `None` for an empty sample.
+	pub fn of(values: &[f64]) -> Option<Self> {
+		if values.is_empty() {
+			return None;
+		}
+		let count = values.len() as f64;
+		let mean = values.iter().sum::<f64>() / count;
+		let squares = values.iter().map(|value| (value - mean).powi(2)).sum::<f64>();
+		let sd = if values.len() > 1 { (squares / (count - 1.0)).sqrt() } else { 0.0 };
+		Some(Self { mean, sd })
+	}
+}
+
 /// The `q`-quantile of an ascending sample, interpolating linearly between order statistics
 /// (the definition of R's default and NumPy's `linear`).
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -216,5 +239,10 @@ mod tests {
 		assert!((summary.p90 - 4.6).abs() < 1e-12);
 		assert_eq!(Summary::of(&[]), None);
 		assert_eq!(quantile(&[2.0], 0.9), 2.0);
+		let stats = MeanSd::of(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+		assert_eq!(stats.mean, 2.5);
+		assert!((stats.sd - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+		assert_eq!(MeanSd::of(&[7.0]).map(|s| s.sd), Some(0.0));
+		assert_eq!(MeanSd::of(&[]), None);
 	}
 }

@@ -40,6 +40,7 @@ fn every_experiment_writes_its_tables_and_figures() {
 	simulate(&dir, &["tau-shock"]);
 	simulate(&dir, &["proportional"]);
 	simulate(&dir, &["scale", "--sizes", "20:3,200:2"]);
+	simulate(&dir, &["lending"]);
 	let results = dir.join("results");
 	let figures = dir.join("figures");
 
@@ -57,11 +58,21 @@ fn every_experiment_writes_its_tables_and_figures() {
 	assert_eq!(read(results.join("tau_shock.csv")).lines().count(), 1 + 3 * 6);
 	assert_eq!(read(results.join("proportional.csv")).lines().count(), 1 + 2 * 2);
 	assert_eq!(read(results.join("scale.csv")).lines().count(), 1 + 2 * 6);
-	for report in ["convergence", "tau-sweep", "tau-shock", "proportional", "scale"] {
+	// Two models, then the sweep: the kinked model and six step sizes.
+	assert_eq!(read(results.join("lending.csv")).lines().count(), 1 + 2 + 1 + 6);
+	for report in ["convergence", "tau-sweep", "tau-shock", "proportional", "scale", "lending"] {
 		let markdown = read(results.join(format!("{report}.md")));
 		assert!(markdown.contains("| --- |"), "{report}.md has a table");
 	}
-	for figure in ["convergence_binding", "tau_sweep", "tau_shock_tight", "proportional", "scale"] {
+	for figure in [
+		"convergence_binding",
+		"tau_sweep",
+		"tau_shock_tight",
+		"proportional",
+		"scale",
+		"lending",
+		"lending_crash",
+	] {
 		let svg = read(figures.join(format!("{figure}.svg")));
 		assert!(svg.starts_with("<svg") && svg.contains("<polyline"), "{figure}.svg has lines");
 	}

@@ -1,6 +1,6 @@
 //! Rate models: the price of liquidity as a function of utilization.
 //!
-//! Rates are **per block**, as [`FixedU128`] fractions of the amount (`0.000001` is 10⁻⁴ % a
+//! Rates are **per block**, as [`FixedU128`] fractions of the amount (`0.00000001` is 10⁻⁶ % a
 //! block, about 5.3 % a year at 6-second blocks, simple). Utilization `U` is a fraction in
 //! `[0, 1]`.
 //!

@@ -6,6 +6,7 @@
 //! comparisons are paired.
 
 pub mod convergence;
+pub mod lending;
 pub mod proportional;
 pub mod reports;
 pub mod scale;
