@@ -5,10 +5,6 @@
 // target, a price crash, the chain's own liquidations (no keeper), the sale of the collateral it
 // seized, and every asset accounted for to the planck.
 //
-// STATUS (2026-12-05): written against the pallet's code and checked offline against its unit
-// tests' figures; not yet run against a live chain, and not yet in the README's test command
-// (issue 16).
-//
 // DESIGN
 // - Node: starts `equilibrium-node --dev --tmp --sealing manual` on free ports (lib/node.mjs) and
 //   seals every block itself (engine_createBlock, then engine_finalizeBlock) once the pool has
